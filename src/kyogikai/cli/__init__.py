@@ -1,0 +1,63 @@
+"""The ``kyogikai`` command: parse input, call the application, print.
+
+Exit codes: 0 done; 2 bad input or a broken rule (one line on stderr, nothing written);
+3 conflict with a concurrent change (nothing written, try again); 4 the database cannot be used.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+import click
+from pydantic import ValidationError
+
+from ..app import ConflictError, DateError, DomainError, FormatError, StoreError, UserError
+from .base import cli
+
+# command modules register themselves on ``cli``
+from . import organisation as _organisation  # noqa: F401,E402
+from . import meetings as _meetings  # noqa: F401,E402
+from . import log as _log  # noqa: F401,E402
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    try:
+        rv: Any = cli.main(args=list(argv) if argv is not None else None, prog_name="kyogikai", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        return 1
+    except click.ClickException as e:
+        click.echo(f"error: {_one_line(e.format_message())}", err=True)
+        return e.exit_code
+    except (UserError, DomainError, DateError, FormatError) as e:
+        click.echo(f"error: {_one_line(str(e))}", err=True)
+        return 2
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err.get("loc", ())) or "input"
+        click.echo(f"error: {field}: {_one_line(err.get('msg', 'invalid'))}", err=True)
+        return 2
+    except ConflictError as e:
+        click.echo(f"error: {_one_line(str(e))}", err=True)
+        return 3
+    except StoreError as e:
+        click.echo(f"error: {_one_line(str(e))}", err=True)
+        return 4
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        return 130

@@ -1,0 +1,113 @@
+"""The command group, global options and input converters shared by every command module."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Callable, TypeVar
+
+import click
+
+from .. import dates
+from ..app import Kyogikai, Result, UserError
+from ..dates import DateError, Period
+from ..domain.formats import Format, FormatError, parse_format
+
+T = TypeVar("T")
+
+
+class State:
+    def __init__(self, db: str | None, actor: str | None) -> None:
+        self.db, self.actor_name = db, actor
+        self._app: Kyogikai | None = None
+
+    @property
+    def app(self) -> Kyogikai:
+        if self._app is None:
+            self._app = Kyogikai(self.db, self.actor_name)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", envvar="KYOGIKAI_DB", metavar="PATH|URL",
+              help="SQLite file or postgresql://user@host:port/dbname (default: ~/.local/share/kyogikai/kyogikai.sqlite; env KYOGIKAI_DB).")
+@click.option("--actor", envvar="KYOGIKAI_ACTOR", help="Who records the change (env KYOGIKAI_ACTOR, else the login name).")
+@click.version_option(package_name="kyogikai")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+    """kyogikai: the council's meetings and activities, logged as events."""
+    state = State(db, actor)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+pass_app = click.make_pass_decorator(State)
+
+
+def convert(option: str, fn: Callable[[str], T], value: str | None) -> T | None:
+    """Run a converter; its error becomes a one-line message naming the option."""
+    if value is None:
+        return None
+    try:
+        return fn(value)
+    except (DateError, FormatError, ValueError) as exc:
+        raise UserError(f"{option}: {exc}") from None
+
+
+def period_from(date: str | None, start: str | None, end: str | None, required: bool = True) -> Period | None:
+    """``--date A～B`` or ``--start A [--end B]``."""
+    if date and (start or end):
+        raise UserError("--date: give either --date or --start/--end, not both")
+    if date:
+        return convert("--date", dates.parse_period, date)
+    if start:
+        s = convert("--start", dates.parse_period, start)
+        e = convert("--end", dates.parse_period, end) if end else None
+        assert s is not None
+        if e is None:
+            return s
+        if s.precision != e.precision:
+            raise UserError("--end: --start and --end must both be days or both be months")
+        try:
+            return Period(s.start, e.end, s.precision)
+        except DateError as exc:
+            raise UserError(f"--end: {exc}") from None
+    if end:
+        raise UserError("--end: needs --start")
+    if required:
+        raise UserError("--date: missing (give --date DATE_OR_PERIOD or --start/--end)")
+    return None
+
+
+def time_from(option: str, value: str | None) -> dt.time | None:
+    return convert(option, dates.parse_time, value)
+
+
+def format_from(value: str | None) -> tuple[Format | None, str | None]:
+    if value is None:
+        return None, None
+    parsed = convert("--format", parse_format, value)
+    assert parsed is not None
+    return parsed
+
+
+def fiscal_year_from(value: str | None) -> int | None:
+    return convert("--fiscal-year", dates.parse_fiscal_year, value)
+
+
+def date_from(option: str, value: str | None) -> dt.date | None:
+    return convert(option, dates.parse_date, value)
+
+
+def done(app: Kyogikai, result: Result, what: str) -> None:
+    for w in result.warnings:
+        click.echo(w, err=True)
+    click.echo(f"{what} (id {str(result.id)[:8]}, {len(result.events)} event{'s' if len(result.events) != 1 else ''})")
+
+
+def dump_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))

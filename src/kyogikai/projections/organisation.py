@@ -1,0 +1,101 @@
+"""Organisation read model: programmes, bodies, member organisations and rosters.
+
+Event in, rows out.  Used to resolve names typed by users and by every renderer.
+"""
+
+from __future__ import annotations
+
+from ..domain import organisation as o
+from ..domain.events import DomainEvent
+from .runtime import Rows, Table
+
+NAME = "organisation"
+VERSION = 1
+
+PROGRAMMES = Table("rm_programmes", {
+    "id": "text", "name": "text", "section": "text", "ord": "int", "description": "text",
+    "dissolved_on": "text", "created_at": "text"}, ("id",))
+BODIES = Table("rm_bodies", {
+    "id": "text", "name": "text", "kind": "text", "programme_id": "text", "parent_id": "text", "ord": "int",
+    "depth": "int", "inline": "int", "public": "int", "description": "text", "dissolved_on": "text",
+    "created_at": "text"}, ("id",), indexes=(("programme_id",), ("parent_id",)))
+MEMBERS = Table("rm_members", {
+    "id": "text", "name": "text", "kind": "text", "member_class": "text", "code": "text",
+    "dissolved_on": "text", "former_names": "text"}, ("id",))
+ROSTER = Table("rm_roster", {
+    "owner_id": "text", "member_id": "text", "since": "text", "until": "text"}, ("owner_id", "member_id", "since"),
+    indexes=(("member_id",),))
+TABLES = [PROGRAMMES, BODIES, MEMBERS, ROSTER]
+
+
+def _update(rows: Rows, table: Table, id: str, **changes: object) -> None:
+    row = rows.get(table, id)
+    if row is not None:
+        row.update(changes)
+        rows.put(table, row)
+
+
+def apply(e: DomainEvent, rows: Rows) -> None:
+    handler = HANDLERS.get(type(e))
+    if handler:
+        handler(e, rows)
+
+
+def _programme_created(e: o.ProgrammeCreated, rows: Rows) -> None:
+    rows.put(PROGRAMMES, {"id": str(e.originator_id), "name": e.name, "section": e.section.value, "ord": e.order,
+                          "description": e.description, "dissolved_on": None, "created_at": e.timestamp.isoformat()})
+
+
+def _body_created(e: o.BodyCreated, rows: Rows) -> None:
+    rows.put(BODIES, {"id": str(e.originator_id), "name": e.name, "kind": e.kind.value,
+                      "programme_id": str(e.programme_id), "parent_id": str(e.parent_id) if e.parent_id else None,
+                      "ord": e.order, "depth": e.depth, "inline": int(e.inline), "public": int(e.public),
+                      "description": e.description, "dissolved_on": None, "created_at": e.timestamp.isoformat()})
+
+
+def _member_created(e: o.MemberCreated, rows: Rows) -> None:
+    rows.put(MEMBERS, {"id": str(e.originator_id), "name": e.name, "kind": e.kind.value,
+                       "member_class": e.member_class.value, "code": e.code, "dissolved_on": None, "former_names": ""})
+
+
+def _member_renamed(e: o.MemberRenamed, rows: Rows) -> None:
+    row = rows.get(MEMBERS, str(e.originator_id))
+    if row is not None:
+        former = [n for n in (row["former_names"] or "").split("\n") if n] + [row["name"]]
+        row.update(name=e.name, former_names="\n".join(former))
+        rows.put(MEMBERS, row)
+
+
+def _joined(e: o.BodyMemberJoined | o.ProgrammeMemberJoined, rows: Rows) -> None:
+    rows.put(ROSTER, {"owner_id": str(e.originator_id), "member_id": str(e.member_id),
+                      "since": e.since.isoformat(), "until": None})
+
+
+def _left(e: o.BodyMemberLeft | o.ProgrammeMemberLeft, rows: Rows) -> None:
+    spans = rows.find(ROSTER, order=("since",), owner_id=str(e.originator_id), member_id=str(e.member_id), until=None)
+    for span in spans:
+        span["until"] = e.until.isoformat()
+        rows.put(ROSTER, span)
+
+
+HANDLERS = {
+    o.ProgrammeCreated: _programme_created,
+    o.ProgrammeRenamed: lambda e, rows: _update(rows, PROGRAMMES, str(e.originator_id), name=e.name),
+    o.ProgrammeDescribed: lambda e, rows: _update(rows, PROGRAMMES, str(e.originator_id), description=e.description),
+    o.ProgrammeReordered: lambda e, rows: _update(rows, PROGRAMMES, str(e.originator_id), ord=e.order),
+    o.ProgrammeDissolved: lambda e, rows: _update(rows, PROGRAMMES, str(e.originator_id), dissolved_on=e.on.isoformat()),
+    o.ProgrammeMemberJoined: _joined,
+    o.ProgrammeMemberLeft: _left,
+    o.BodyCreated: _body_created,
+    o.BodyRenamed: lambda e, rows: _update(rows, BODIES, str(e.originator_id), name=e.name),
+    o.BodyDescribed: lambda e, rows: _update(rows, BODIES, str(e.originator_id), description=e.description),
+    o.BodyReordered: lambda e, rows: _update(rows, BODIES, str(e.originator_id), ord=e.order),
+    o.BodyVisibilityChanged: lambda e, rows: _update(rows, BODIES, str(e.originator_id), public=int(e.public)),
+    o.BodyDissolved: lambda e, rows: _update(rows, BODIES, str(e.originator_id), dissolved_on=e.on.isoformat()),
+    o.BodyMemberJoined: _joined,
+    o.BodyMemberLeft: _left,
+    o.MemberCreated: _member_created,
+    o.MemberRenamed: _member_renamed,
+    o.MemberReclassified: lambda e, rows: _update(rows, MEMBERS, str(e.originator_id), member_class=e.member_class.value),
+    o.MemberDissolved: lambda e, rows: _update(rows, MEMBERS, str(e.originator_id), dissolved_on=e.on.isoformat()),
+}

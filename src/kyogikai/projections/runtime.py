@@ -1,0 +1,328 @@
+"""Projection runtime: read models kept current from the event log, in the same database.
+
+A projection is a module with ``NAME``, ``VERSION``, ``TABLES`` and ``apply(event, rows)``: event
+in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on declared tables — with
+three adapters: SQLite (same file as the events), PostgreSQL (same schema) and memory (for
+``--as-of``: the same projection code over the events recorded up to a moment).
+
+Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we poll): under a
+write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock), read each
+projection's position, read the next batch of notifications after the lowest one, apply them, and
+write the rows and the new positions in the same transaction.  A crash or a concurrent catch-up
+therefore never applies an event twice or skips one.  A projection whose ``VERSION`` changed is
+rebuilt from the log on its next catch-up.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+
+from ..store import EventStore, Location, StoreError, one_line
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: dict[str, str]                 # column -> "text" | "int"
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, ...], ...] = field(default=())
+
+
+POSITIONS = Table("rm_positions", {"projection": "text", "version": "int", "position": "int"}, ("projection",))
+
+
+class Rows(Protocol):
+    def get(self, table: Table, *key: Any) -> dict[str, Any] | None: ...
+    def put(self, table: Table, row: dict[str, Any]) -> None: ...
+    def delete(self, table: Table, *key: Any) -> None: ...
+    def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]: ...
+
+
+# --- SQL adapters ------------------------------------------------------------------------------
+
+class SQLRows:
+    """Rows over a DB-API cursor; ``ph`` is the parameter placeholder of the driver."""
+
+    def __init__(self, cursor: Any, ph: str) -> None:
+        self.c, self.ph = cursor, ph
+        self._sql: dict[tuple, str] = {}
+
+    def _row(self, table: Table, values: Sequence[Any] | None) -> dict[str, Any] | None:
+        if values is None:
+            return None
+        return dict(zip(table.columns, values))
+
+    def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
+        sql = self._sql.get(("get", table.name))
+        if sql is None:
+            where = " AND ".join(f"{k}={self.ph}" for k in table.key)
+            sql = self._sql[("get", table.name)] = f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE {where}"
+        self.c.execute(sql, key)
+        return self._row(table, self.c.fetchone())
+
+    def put(self, table: Table, row: dict[str, Any]) -> None:
+        sql = self._sql.get(("put", table.name))
+        if sql is None:
+            cols = list(table.columns)
+            updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in table.key) or f"{table.key[0]}=excluded.{table.key[0]}"
+            sql = self._sql[("put", table.name)] = (
+                f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([self.ph] * len(cols))}) "
+                f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
+        self.c.execute(sql, [row.get(c) for c in table.columns])
+
+    def delete(self, table: Table, *key: Any) -> None:
+        where = " AND ".join(f"{k}={self.ph}" for k in table.key)
+        self.c.execute(f"DELETE FROM {table.name} WHERE {where}", key)
+
+    def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
+        sql = f"SELECT {', '.join(table.columns)} FROM {table.name}"
+        params: list[Any] = []
+        if where:
+            conds = []
+            for k, v in where.items():
+                if v is None:
+                    conds.append(f"{k} IS NULL")
+                else:
+                    conds.append(f"{k}={self.ph}")
+                    params.append(v)
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY " + ", ".join(order or table.key)
+        self.c.execute(sql, params)
+        return [dict(zip(table.columns, r)) for r in self.c.fetchall()]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Raw read for renderers that need joins or aggregates (placeholders written as ``?``)."""
+        self.c.execute(sql.replace("?", self.ph), params)
+        return [tuple(r) for r in self.c.fetchall()] if self.c.description else []
+
+
+def ddl(table: Table, int_type: str) -> list[str]:
+    cols = ", ".join(f"{c} {'TEXT' if t == 'text' else int_type}" for c, t in table.columns.items())
+    out = [f"CREATE TABLE IF NOT EXISTS {table.name} ({cols}, PRIMARY KEY ({', '.join(table.key)}))"]
+    for idx in table.indexes:
+        out.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(idx)} ON {table.name} ({', '.join(idx)})")
+    return out
+
+
+class ReadStore:
+    """Where read models live; subclasses give a locked transaction yielding :class:`SQLRows`."""
+
+    int_type = "INTEGER"
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    def create(self, tables: Iterable[Table]) -> None:
+        with self.transaction() as rows:
+            for t in tables:
+                for stmt in ddl(t, self.int_type):
+                    rows.c.execute(stmt)
+
+    def drop(self, tables: Iterable[Table]) -> None:
+        with self.transaction() as rows:
+            for t in tables:
+                rows.c.execute(f"DROP TABLE IF EXISTS {t.name}")
+
+    def close(self) -> None:
+        pass
+
+
+class SQLiteReadStore(ReadStore):
+    def __init__(self, path: str) -> None:
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from None
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[SQLRows]:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield SQLRows(cur, "?")
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresReadStore(ReadStore):
+    int_type = "BIGINT"
+    LOCK_KEY = 0x6B796F67  # 'kyog': serialises catch-ups within one schema
+
+    def __init__(self, location: Location) -> None:
+        import psycopg
+
+        try:
+            self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
+                                        user=location.user, password=location.password, connect_timeout=5,
+                                        options=f"-c search_path={location.schema}")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[SQLRows]:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            if write:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
+            yield SQLRows(cur, "%s")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_read_store(location: Location) -> ReadStore:
+    if location.kind == "sqlite":
+        return SQLiteReadStore(location.path)
+    return PostgresReadStore(location)
+
+
+# --- the runtime ------------------------------------------------------------------------------
+
+class Runtime:
+    """Keeps a set of projections current against one event store."""
+
+    def __init__(self, store: EventStore, reads: ReadStore, projections: Sequence[ModuleType], batch: int = 1000) -> None:
+        self.store, self.reads, self.projections, self.batch = store, reads, list(projections), batch
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Create tables; reset a projection whose VERSION changed so it rebuilds from the log."""
+        if self._prepared:
+            return
+        self.reads.create([POSITIONS])
+        with self.reads.transaction() as rows:
+            known = {r["projection"]: r for r in rows.find(POSITIONS)}
+        for p in self.projections:
+            rec = known.get(p.NAME)
+            if rec is None or rec["version"] != p.VERSION:
+                self.reads.drop(p.TABLES)
+                self.reads.create(p.TABLES)
+                with self.reads.transaction() as rows:
+                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": 0})
+            else:
+                self.reads.create(p.TABLES)
+        self._prepared = True
+
+    def positions(self) -> dict[str, int]:
+        self.prepare()
+        with self.reads.transaction(write=False) as rows:
+            found = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
+        return {p.NAME: found.get(p.NAME, 0) for p in self.projections}
+
+    def behind(self) -> bool:
+        return min(self.positions().values(), default=0) < self.store.max_position()
+
+    def catch_up(self, progress: ProgressFn | None = None) -> int:
+        """Apply every event not yet applied; returns how many were applied."""
+        self.prepare()
+        done = 0
+        total = None
+        while True:
+            with self.reads.transaction() as rows:
+                pos = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
+                start = min(pos.get(p.NAME, 0) for p in self.projections)
+                if progress and total is None:
+                    total = self.store.max_position()
+                batch = self.store.read(after=start, limit=self.batch)
+                if not batch:
+                    return done
+                for position, event in batch:
+                    for p in self.projections:
+                        if position > pos.get(p.NAME, 0):
+                            p.apply(event, rows)
+                last = batch[-1][0]
+                for p in self.projections:
+                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": max(last, pos.get(p.NAME, 0))})
+            done += len(batch)
+            if progress and total:
+                progress(last, total)
+            if len(batch) < self.batch:
+                return done
+
+    def rebuild(self, progress: ProgressFn | None = None) -> int:
+        """Drop every read model and build it again from the whole log."""
+        self.prepare()
+        tables = [t for p in self.projections for t in p.TABLES]
+        self.reads.drop(tables)
+        self.reads.create(tables)
+        with self.reads.transaction() as rows:
+            for p in self.projections:
+                rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": 0})
+        return self.catch_up(progress)
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every read model, in key order (to compare a rebuild with the live one)."""
+        with self.reads.transaction(write=False) as rows:
+            return {t.name: rows.find(t) for p in self.projections for t in p.TABLES}
+
+
+class MemoryReadStore(ReadStore):
+    """An in-memory SQLite database: the same projections, for a moment in the past."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[SQLRows]:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            yield SQLRows(cur, "?")
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+
+def project_until(store: EventStore, projections: Sequence[ModuleType], until: Any) -> MemoryReadStore:
+    """Read models as the log stood at ``until`` (an aware datetime): events recorded up to then."""
+    reads = MemoryReadStore()
+    reads.create([t for p in projections for t in p.TABLES])
+    with reads.transaction() as rows:
+        for _, event in store.iter_all():
+            if event.timestamp <= until:
+                for p in projections:
+                    p.apply(event, rows)
+    return reads
+
+
+class TerminalProgress:
+    """Progress on a terminal (stderr), nothing when piped."""
+
+    def __init__(self, label: str, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label, self.last = label, 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and done < total:
+            return
+        self.last = now
+        pct = 100 * done / total if total else 100
+        self.stream.write(f"\r{self.label}: {done:,}/{total:,} ({pct:.0f}%)")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()

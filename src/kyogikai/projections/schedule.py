@@ -1,0 +1,103 @@
+"""Schedule read model: one row per meeting or activity with its current date, format and status.
+
+Event in, rows out.  ``sequence`` counts significant changes (date, time, place, format, title,
+status) for calendar feeds; ``updated_at`` is the time of the last change.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..domain import meeting as m
+from ..domain.events import DomainEvent
+from .runtime import Rows, Table
+
+NAME = "schedule"
+VERSION = 1
+
+MEETINGS = Table("rm_meetings", {
+    "id": "text", "kind": "text", "programme_id": "text", "body_id": "text", "fiscal_year": "int",
+    "ordinal": "int", "part": "int", "series": "text", "title": "text", "speaker": "text", "refers_to": "text",
+    "start_date": "text", "end_date": "text", "precision": "text", "start_time": "text", "end_time": "text",
+    "format": "text", "format_label": "text", "venue": "text", "modes": "text", "status": "text",
+    "cancel_reason": "text", "sequence": "int", "created_at": "text", "updated_at": "text"}, ("id",),
+    indexes=(("fiscal_year", "start_date"), ("body_id", "start_date"), ("programme_id", "start_date")))
+AGENDA = Table("rm_agenda", {
+    "meeting_id": "text", "item_id": "text", "pos": "int", "text": "text", "withdrawn": "int", "outcome": "text"},
+    ("meeting_id", "item_id"))
+TABLES = [MEETINGS, AGENDA]
+
+
+def _when(e: m.When) -> dict:
+    return {"start_date": e.start.isoformat(), "end_date": e.end.isoformat(), "precision": e.precision,
+            "fiscal_year": e.period.fiscal_year,
+            "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
+            "end_time": e.end_time.strftime("%H:%M") if e.end_time else None}
+
+
+def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: object) -> None:
+    row = rows.get(MEETINGS, str(e.originator_id))
+    if row is None:
+        return
+    row.update(changes)
+    if significant:
+        row["sequence"] += 1
+    row["updated_at"] = e.timestamp.isoformat()
+    rows.put(MEETINGS, row)
+
+
+def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
+    rows.put(MEETINGS, {
+        "id": str(e.originator_id), "kind": e.kind.value, "programme_id": str(e.programme_id),
+        "body_id": str(e.body_id) if e.body_id else None, "ordinal": e.ordinal, "part": e.part, "series": e.series,
+        "title": e.title, "speaker": e.speaker, "refers_to": str(e.refers_to) if e.refers_to else None,
+        **_when(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
+        "venue": e.venue, "modes": json.dumps([x.value for x in e.modes]), "status": m.Status.SCHEDULED.value,
+        "cancel_reason": None, "sequence": 0, "created_at": e.timestamp.isoformat(), "updated_at": e.timestamp.isoformat()})
+
+
+def _held(e: m.MeetingHeld, rows: Rows) -> None:
+    row = rows.get(MEETINGS, str(e.originator_id))
+    moved = row is not None and any(row[k] != v for k, v in _when(e).items())
+    _change(e, rows, significant=moved, status=m.Status.HELD.value, **_when(e))
+
+
+def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
+    changes = {k: getattr(e, k) for k in e.changed}
+    if "format" in changes and changes["format"] is not None:
+        changes["format"] = changes["format"].value
+    _change(e, rows, **changes)
+
+
+def _agenda_added(e: m.AgendaItemAdded, rows: Rows) -> None:
+    pos = len(rows.find(AGENDA, meeting_id=str(e.originator_id))) + 1
+    rows.put(AGENDA, {"meeting_id": str(e.originator_id), "item_id": str(e.item_id), "pos": pos, "text": e.text,
+                      "withdrawn": 0, "outcome": None})
+    _change(e, rows, significant=False)
+
+
+def _agenda_update(e: m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows, **changes: object) -> None:
+    row = rows.get(AGENDA, str(e.originator_id), str(e.item_id))
+    if row is not None:
+        row.update(changes)
+        rows.put(AGENDA, row)
+        _change(e, rows, significant=False)
+
+
+def apply(e: DomainEvent, rows: Rows) -> None:
+    handler = HANDLERS.get(type(e))
+    if handler:
+        handler(e, rows)
+
+
+HANDLERS = {
+    m.MeetingScheduled: _scheduled,
+    m.MeetingRescheduled: lambda e, rows: _change(e, rows, **_when(e)),
+    m.MeetingDetailsChanged: _details,
+    m.MeetingCancelled: lambda e, rows: _change(e, rows, status=m.Status.CANCELLED.value, cancel_reason=e.reason),
+    m.MeetingReinstated: lambda e, rows: _change(e, rows, status=m.Status.SCHEDULED.value, cancel_reason=None),
+    m.MeetingHeld: _held,
+    m.AgendaItemAdded: _agenda_added,
+    m.AgendaItemWithdrawn: lambda e, rows: _agenda_update(e, rows, withdrawn=1),
+    m.OutcomeRecorded: lambda e, rows: _agenda_update(e, rows, outcome=e.outcome),
+}

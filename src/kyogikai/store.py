@@ -1,0 +1,208 @@
+"""The event store: the eventsourcing library's recorders on a SQLite file or PostgreSQL.
+
+``--db`` / ``KYOGIKAI_DB`` takes a SQLite path (or ``sqlite:///path``) or a
+``postgresql://user:password@host:port/dbname[?schema=name]`` URL.  Without either, the store is
+``$XDG_DATA_HOME/kyogikai/kyogikai.sqlite`` (``~/.local/share/kyogikai/kyogikai.sqlite``).
+
+Events are mapped by :class:`Mapper`: topic ``kyogikai:<EventName>:v<class_version>`` and the payload
+as compact JSON.  Appends go through the recorder's ``insert_events`` in one transaction; the unique
+key on (aggregate id, version) turns a concurrent change into :class:`ConflictError`, so nothing is
+lost and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence, TypeVar
+from urllib.parse import parse_qs, unquote, urlparse
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    Notification,
+    StoredEvent,
+)
+
+from .domain.events import Aggregate, DomainEvent, event_class, upcast
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class ConflictError(Exception):
+    """Someone else changed the same thing first; nothing of this command was written."""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message says which and why."""
+
+
+def default_db_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "kyogikai" / "kyogikai.sqlite"
+
+
+@dataclass(frozen=True)
+class Location:
+    kind: str                       # "sqlite" | "postgres"
+    path: str = ""                  # sqlite file
+    dbname: str = ""
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    schema: str = "public"
+
+    @classmethod
+    def parse(cls, url: str | None) -> "Location":
+        url = url or os.environ.get("KYOGIKAI_DB") or str(default_db_path())
+        if url.startswith(("postgresql://", "postgres://")):
+            u = urlparse(url)
+            schema = parse_qs(u.query).get("schema", ["public"])[0]
+            if not u.path.strip("/"):
+                raise StoreError(f"database URL {redact(url)!r} names no database (postgresql://user@host:port/dbname)")
+            return cls("postgres", dbname=unquote(u.path.lstrip("/")), host=u.hostname or "127.0.0.1",
+                       port=u.port or 5432, user=unquote(u.username or "postgres"),
+                       password=unquote(u.password or ""), schema=schema)
+        if url.startswith("sqlite:///"):
+            url = url[len("sqlite:///"):]
+        elif "://" in url:
+            raise StoreError(f"unknown database URL {redact(url)!r}: give a file path or postgresql://…")
+        return cls("sqlite", path=str(Path(url).expanduser()))
+
+    def describe(self) -> str:
+        if self.kind == "sqlite":
+            return self.path
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}" + (
+            f"?schema={self.schema}" if self.schema != "public" else "")
+
+
+def redact(url: str) -> str:
+    u = urlparse(url)
+    if u.password:
+        return url.replace(":" + u.password + "@", ":***@")
+    return url
+
+
+class Mapper:
+    """Domain event <-> stored event, with upcasting of older class versions."""
+
+    PREFIX = "kyogikai:"
+
+    def to_stored(self, e: DomainEvent) -> StoredEvent:
+        body = e.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        return StoredEvent(
+            originator_id=e.originator_id,
+            originator_version=e.originator_version,
+            topic=f"{self.PREFIX}{type(e).__name__}:v{type(e).class_version}",
+            state=json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(),
+        )
+
+    def to_domain(self, s: StoredEvent) -> DomainEvent:
+        name, _, version = s.topic[len(self.PREFIX):].partition(":v")
+        cls = event_class(name)
+        state = json.loads(s.state)
+        stored_version = int(version or 1)
+        if stored_version != cls.class_version:
+            state = upcast(cls, state, stored_version)
+        return cls(originator_id=s.originator_id, originator_version=s.originator_version, **state)
+
+
+class EventStore:
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        env: dict[str, str] = {}
+        if location.kind == "sqlite":
+            path = Path(location.path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for {path}: {exc.strerror}") from None
+            if path.is_dir():
+                raise StoreError(f"database path {path} is a folder, not a file")
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path), SQLITE_LOCK_TIMEOUT="30")
+        else:
+            ensure_schema(location)
+            env.update(
+                PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_DBNAME=location.dbname,
+                POSTGRES_HOST=location.host, POSTGRES_PORT=str(location.port), POSTGRES_USER=location.user,
+                POSTGRES_PASSWORD=location.password, POSTGRES_SCHEMA=location.schema,
+                POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_LOCK_TIMEOUT="30000",
+            )
+        try:
+            self.factory = InfrastructureFactory.construct(env)
+            self.recorder: ApplicationRecorder = self.factory.application_recorder()
+        except Exception as exc:  # the library raises several kinds here
+            raise StoreError(f"cannot open the event store at {location.describe()}: {one_line(exc)}") from None
+        self.mapper = Mapper()
+
+    # -- writing --------------------------------------------------------------------------------
+    def append(self, events: Sequence[DomainEvent]) -> None:
+        """Write events atomically; a version already taken raises ConflictError and writes nothing."""
+        if not events:
+            return
+        stored = [self.mapper.to_stored(e) for e in events]
+        try:
+            self.recorder.insert_events(stored)
+        except IntegrityError:
+            raise ConflictError("conflict: someone else changed the same record at the same time; nothing was written, try again") from None
+
+    def save(self, *aggregates: Aggregate) -> list[DomainEvent]:
+        events = [e for a in aggregates for e in a.collect()]
+        self.append(events)
+        return events
+
+    # -- reading --------------------------------------------------------------------------------
+    def load(self, id: UUID) -> list[DomainEvent]:
+        return [self.mapper.to_domain(s) for s in self.recorder.select_events(id)]
+
+    def get(self, cls: type[A], id: UUID) -> A | None:
+        events = self.load(id)
+        return cls.replay(id, events) if events else None
+
+    def read(self, after: int = 0, limit: int = 1000, upto: int | None = None) -> list[tuple[int, DomainEvent]]:
+        notes: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=limit, stop=upto, inclusive_of_start=False)
+        return [(n.id, self.mapper.to_domain(n)) for n in notes]
+
+    def iter_all(self, after: int = 0, batch: int = 2000, upto: int | None = None) -> Iterator[tuple[int, DomainEvent]]:
+        while True:
+            chunk = self.read(after, batch, upto)
+            yield from chunk
+            if len(chunk) < batch:
+                return
+            after = chunk[-1][0]
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def close(self) -> None:
+        try:
+            self.factory.close()
+        except Exception:
+            pass
+
+
+def ensure_schema(location: Location) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(dbname=location.dbname, host=location.host, port=location.port, user=location.user,
+                             password=location.password, connect_timeout=5, autocommit=True) as conn:
+            if location.schema != "public":
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
