@@ -25,9 +25,9 @@ A leading bullet run is stripped: any mix of ``- ・ ･ · • * －`` and spac
    A trailing ``【中止】`` sets ``cancelled``.  Layouts, tried in this order:
    * ``head（date[、slot]）`` — the last parenthesised group that starts with a date (ASCII or
      full-width parentheses; the slot separated by '、', ',' or a space);
-   * ``date[ rest]`` — date first, then a space: ``rest`` is a slot alone (``書面開催``: label =
-     the heading name of the node), ``label（slot）`` or a bare label.  A date must be followed by
-     a space, so ``平成16年7月から、…`` (and anything with '。') is a paragraph;
+   * ``date[ rest]`` — date first, then a space or '、': ``rest`` is a slot alone (``書面開催``:
+     label = the heading name of the node), ``label（slot）`` or a bare label.  The date must be
+     followed by a separator, so ``平成16年7月から、…`` (and anything with '。') is no entry;
    * ``head date`` — date last, after a space (``第1回訓練 令和5年7月20日～8月4日``).
    A slot is split at '、'/','; the first piece that is a format wording (``formats.match_label``)
    is the format (``format_label`` None when it normalises to the canonical label), the other
@@ -100,7 +100,7 @@ _MARKER = re.compile(r"^[〔［\[]\s*審議事項\s*[〕］\]]$")
 _ERA = r"(?:令和|平成)(?:\d{1,2}|元)年"
 _PERIOD = rf"{_ERA}\d{{1,2}}月(?:\d{{1,2}}日)?(?:～(?=[\d令平])(?:{_ERA})?(?:\d{{1,2}}月)?(?:\d{{1,2}}日)?)?"
 _PAREN_FORM = re.compile(rf"^(?P<head>.*)[（(](?P<period>{_PERIOD})(?:[、,，\s]\s*(?P<slot>[^（）()]*))?[）)]$")
-_FIRST_FORM = re.compile(rf"^(?P<period>{_PERIOD})(?:\s+(?P<rest>.+))?$")
+_FIRST_FORM = re.compile(rf"^(?P<period>{_PERIOD})(?:[、,，\s]\s*(?P<rest>.+))?$")
 _LAST_FORM = re.compile(rf"^(?P<head>.+?)\s+(?P<period>{_PERIOD})$")
 _BARE_PAREN = re.compile(rf"^[（(]{_PERIOD}(?:[、,，\s][^（）()]*)?[）)](?:【中止】)?$")
 _TRAILING_PAREN = re.compile(r"^(?P<head>.*?)\s*[（(](?P<slot>[^（）()]*)[）)]$")

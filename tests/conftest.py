@@ -1,0 +1,113 @@
+"""Shared fixtures: a fresh store on SQLite (a real file) and on PostgreSQL (a fresh schema).
+
+PostgreSQL tests skip with the reason when the server is absent — except under CI (``CI`` set),
+where its absence fails them.  Tests that read ``../shared`` behave the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+PG_DSN = os.environ.get("KYOGIKAI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REFERENCE = SHARED / "reference" / "fy2023-annual-report.txt"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_DSN.split("?")[0], connect_timeout=3):
+            return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return f"PostgreSQL not reachable at {PG_DSN}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+_PG_REASON = _pg_available()
+
+
+def need_postgres() -> None:
+    if _PG_REASON:
+        if IN_CI:
+            pytest.fail(f"CI requires PostgreSQL: {_PG_REASON}")
+        pytest.skip(_PG_REASON)
+
+
+@pytest.fixture
+def reference_text() -> str:
+    if not REFERENCE.exists():
+        if IN_CI:
+            pytest.fail(f"CI requires {REFERENCE}")
+        pytest.skip(f"reference report not found at {REFERENCE} (../shared is absent)")
+    return REFERENCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def pg_url():
+    need_postgres()
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    yield f"{PG_DSN}?schema={schema}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return str(tmp_path / "kyogikai.sqlite")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path: Path):
+    """A database URL for a fresh, empty store, once per backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "kyogikai.sqlite")
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+class CLI:
+    """Runs the real ``kyogikai`` command in-process (same code path as the console script)."""
+
+    def __init__(self, db: str, actor: str = "事務局A") -> None:
+        self.db, self.actor = db, actor
+
+    def __call__(self, *args: str, actor: str | None = None, expect: int = 0) -> "Run":
+        from click.testing import CliRunner
+
+        from kyogikai.cli import run
+
+        runner = CliRunner()
+        argv = ["--db", self.db, "--actor", actor or self.actor, *args]
+        holder: dict = {}
+
+        def invoke() -> None:
+            holder["code"] = run(argv)
+
+        with runner.isolation() as (out, err, *_):
+            invoke()
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+        r = Run(holder["code"], stdout, stderr)
+        assert r.code == expect, f"kyogikai {' '.join(args)} exited {r.code}, expected {expect}\n{stdout}\n{stderr}"
+        return r
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):
+        import json
+
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(db) -> CLI:
+    return CLI(db)
