@@ -31,7 +31,7 @@ from .projections import schedule as sched_rm
 from .projections.runtime import ProgressFn, Runtime, open_read_store, project_until
 from .store import ConflictError, EventStore, Location, StoreError
 
-PROJECTIONS = [org_rm, sched_rm]
+from .projections import ALL as PROJECTIONS  # noqa: E402
 
 
 class UserError(Exception):
@@ -125,14 +125,13 @@ class Kyogikai:
         paths = self.body_paths()
 
         def fits(path: list[str]) -> bool:
-            normed = [_norm(p) for p in path]
-            if normed[-1] != wanted[-1]:
+            # names may contain '/' (CALS/EC): compare '/'-separated tokens on both sides; the query's
+            # tokens must appear in order in the path and its last token must end the path
+            tokens = [t for t in (_norm(x) for x in "/".join(path).split("/")) if t]
+            if tokens[-1] != wanted[-1]:
                 return False
-            i = 0
-            for seg in normed[:-1]:
-                if i < len(wanted) - 1 and seg == wanted[i]:
-                    i += 1
-            return i == len(wanted) - 1
+            it = iter(tokens[:-1])
+            return all(any(t == w for t in it) for w in wanted[:-1])
 
         hits = [bid for bid, path in paths.items() if fits(path)]
         if len(hits) > 1:

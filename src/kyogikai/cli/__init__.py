@@ -6,6 +6,7 @@ Exit codes: 0 done; 2 bad input or a broken rule (one line on stderr, nothing wr
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Sequence
 
@@ -19,6 +20,8 @@ from .base import cli
 from . import organisation as _organisation  # noqa: F401,E402
 from . import meetings as _meetings  # noqa: F401,E402
 from . import log as _log  # noqa: F401,E402
+from . import report as _report  # noqa: F401,E402
+from . import demo as _demo  # noqa: F401,E402
 
 
 def _one_line(text: str) -> str:
@@ -61,3 +64,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130
+    except Exception as e:  # a bug of ours: say so in one line; the traceback on request
+        if os.environ.get("KYOGIKAI_DEBUG"):
+            raise
+        click.echo(f"error: internal error ({type(e).__name__}: {_one_line(str(e))[:300]}); "
+                   "set KYOGIKAI_DEBUG=1 to see the traceback", err=True)
+        return 1

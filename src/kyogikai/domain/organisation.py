@@ -66,8 +66,6 @@ def _name(value: str, what: str) -> str:
         raise DomainError(f"{what}: name is empty")
     if len(value) > 200:
         raise DomainError(f"{what}: name is longer than 200 characters")
-    if "/" in value:
-        raise DomainError(f"{what}: name {value!r} contains '/', which separates names in a body path")
     return value
 
 

@@ -1,0 +1,6 @@
+"""Read models. Each module is one projection (NAME, VERSION, TABLES, apply(event, rows))."""
+
+from . import narratives, organisation, schedule
+
+# Every read model the application keeps current, in the order they are applied.
+ALL = [organisation, schedule, narratives]

@@ -1,0 +1,35 @@
+"""``kyogikai demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..demo import run_demo
+from .base import State, cli, pass_app
+
+
+@cli.command("demo")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("kyogikai-demo"),
+              show_default=True, help="Where the demo store and its report go.")
+@pass_app
+def demo(s: State, directory: Path) -> None:
+    """Build a fresh store with a realistic FY2023 sample and write its annual report.
+
+    The store is DIR/demo.sqlite (made anew) unless --db / KYOGIKAI_DB names an empty store.
+    """
+    explicit_db = s.db
+    say = (lambda msg: click.echo(f"demo: {msg}", err=True)) if sys.stderr.isatty() else None
+    out = run_demo(directory, explicit_db, say)
+    db = out.db
+    click.echo(f"demo store:   {db}")
+    click.echo(f"report (text): {out.report_text}")
+    click.echo(f"report (docx): {out.report_docx}")
+    click.echo("")
+    click.echo("next:")
+    click.echo(f"  kyogikai --db {db} meetings --fiscal-year 2023")
+    click.echo(f"  kyogikai --db {db} report --fiscal-year 2023 --format html -o report.html")
+    click.echo(f"  kyogikai --db {db} serve            # calendar feeds and web page on http://127.0.0.1:8000/")
+    click.echo(f"  kyogikai --db {db} export-feeds feeds/   # every public feed as a static .ics file")

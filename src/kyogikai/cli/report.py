@@ -1,0 +1,89 @@
+"""``report`` and ``import-report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..app import UserError
+from ..projections.runtime import TerminalProgress
+from ..report.importer import ImportRefused, import_report_text
+from ..report.service import FORMATS, render, report_doc
+from .base import State, cli, date_from, fiscal_year_from, pass_app
+
+MAX_REPORT_BYTES = 5_000_000
+
+
+@cli.command("report")
+@click.option("--fiscal-year", required=True, help="2023, 令和5年度, R5.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (docx needs it).")
+@click.option("--as-of", help="The report as the log stood at the end of this day (Asia/Tokyo).")
+@pass_app
+def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str | None) -> None:
+    """The annual activity report (事業報告) of one fiscal year."""
+    fy = fiscal_year_from(fiscal_year)
+    doc = report_doc(s.app, fy, date_from("--as-of", as_of))  # type: ignore[arg-type]
+    out = render(doc, fmt, output)
+    if output is None and out is not None:
+        click.echo(out, nl=False)
+    elif output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
+@cli.command("import-report")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--fiscal-year", help="Override the fiscal year read from the title.")
+@click.option("--skip-problems", is_flag=True, help="Import what can be placed even when some lines cannot.")
+@pass_app
+def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: bool) -> None:
+    """Turn a past report (the reference's text format) into events."""
+    data = file.read_bytes()
+    if len(data) > MAX_REPORT_BYTES:
+        raise UserError(f"file: {file} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"file: {file} is not UTF-8 text (byte {exc.start})") from None
+    try:
+        result = import_report_text(s.app, text, fiscal_year_from(fiscal_year), skip_problems,
+                                    TerminalProgress("import"))
+    except ImportRefused as exc:
+        for p in exc.problems:
+            click.echo(f"{file}:{p.line}: {p.reason}: {p.text}", err=True)
+        raise
+    for p in result.problems:
+        click.echo(f"{file}:{p.line}: {p.reason}: {p.text}" if p.line else f"{file}: {p.reason}", err=True)
+    if result.events == 0:
+        click.echo(f"nothing to import: the store already holds every fact of {file.name} "
+                   f"({result.unchanged} items unchanged)")
+    else:
+        click.echo(f"imported {file.name}: {result.created} items created, {result.updated} updated, "
+                   f"{result.unchanged} unchanged, {result.events} events written")
+
+
+@cli.group()
+def narrative() -> None:
+    """The prose of the annual report, per fiscal year and programme or body."""
+
+
+@narrative.command("set")
+@click.option("--fiscal-year", required=True)
+@click.option("--programme")
+@click.option("--body")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Paragraphs from a UTF-8 file, separated by blank lines.")
+@click.argument("paragraphs", nargs=-1)
+@pass_app
+def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str | None, file: Path | None,
+                  paragraphs: tuple[str, ...]) -> None:
+    """Replace the narrative paragraphs (each argument is one paragraph)."""
+    paras = list(paragraphs)
+    if file is not None:
+        text = file.read_text(encoding="utf-8-sig")
+        paras += [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    if not paras:
+        raise UserError("paragraphs: give at least one paragraph (or --file)")
+    r = s.app.write_narrative(fiscal_year_from(fiscal_year), paras, body=body, programme=programme)  # type: ignore[arg-type]
+    click.echo(f"narrative written ({len(paras)} paragraph(s), id {str(r.id)[:8]})")
