@@ -63,3 +63,21 @@ def rebuild(s: State) -> None:
     """Recreate every read model from the whole log."""
     n = s.app.rebuild(TerminalProgress("rebuild"))
     click.echo(f"rebuilt read models from {n} event{'s' if n != 1 else ''}")
+
+
+@cli.command("follow")
+@click.option("--interval", type=click.FloatRange(0.05, 3600), default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--once", is_flag=True, help="Catch up once and exit (like sync).")
+@pass_app
+def follow(s: State, interval: float, once: bool) -> None:
+    """Keep the read models current while other processes write (polls the log; Ctrl-C stops)."""
+    import time
+
+    app = s.app
+    while True:
+        n = app.sync()
+        if n:
+            click.echo(f"applied {n} event{'s' if n != 1 else ''} (log position {app.store.max_position()})")
+        if once:
+            return
+        time.sleep(interval)

@@ -102,7 +102,7 @@ class Importer:
         before = app.store.max_position()
         result = ImportResult(doc.fiscal_year, problems=list(problems or []))
         fy = doc.fiscal_year
-        total = len(doc.entries())
+        self._total = len(doc.entries())
         self._done = 0
 
         for section in doc.sections:
@@ -112,12 +112,12 @@ class Importer:
                 self._narrative(fy, prog.paragraphs, programme=prog.title)
                 for e in prog.entries:
                     self._entry(e, result, owner_path=prog.title, programme=prog.title, body_name=None)
-                self._bodies(prog.bodies, result, pid, None, prog.title, 1, fy, total)
+                self._bodies(prog.bodies, result, pid, None, prog.title, 1, fy)
         result.events = app.store.max_position() - before
         return result
 
     def _bodies(self, nodes: list[BodyNode], result: ImportResult, pid: str, parent_id: str | None, parent_path: str,
-                depth: int, fy: int, total: int) -> None:
+                depth: int, fy: int) -> None:
         for order, node in enumerate(nodes, start=1):
             path = f"{parent_path}/{node.name}"
             bid = self._body(node.name, pid, parent_id, path, depth, order, node.inline)
@@ -130,7 +130,7 @@ class Importer:
                     self._entry(e, result, owner_path=f"{path}/{e.body_hint}", programme=None, body_name=e.body_hint)
                 else:
                     self._entry(e, result, owner_path=path, programme=None, body_name=node.name)
-            self._bodies(node.children, result, pid, bid, path, depth + 1, fy, total)
+            self._bodies(node.children, result, pid, bid, path, depth + 1, fy)
 
     def _narrative(self, fy: int, paragraphs: list[str], *, body: str | None = None, programme: str | None = None) -> None:
         if not paragraphs:
@@ -146,7 +146,7 @@ class Importer:
         app = self.app
         self._done += 1
         if self.progress:
-            self.progress(self._done, max(self._done, len(result.problems) + self._done))
+            self.progress(self._done, self._total)
         if e.period is None:
             result.problems.append(Problem(e.line, e.label, "undated entry: the store needs a date; not imported"))
             return
