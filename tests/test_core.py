@@ -157,7 +157,7 @@ def _racer(db: str, meeting_id: str, action: str, barrier, results) -> None:
             m.reschedule(parse_period("令和5年5月31日"), None, None, action)
         else:
             m.cancel("重複", action)
-        barrier.wait(timeout=30)
+        barrier.wait(timeout=180)
         try:
             k.store.save(m)
             results.put((action, "ok"))
@@ -175,7 +175,7 @@ def test_two_processes_same_meeting_one_conflict_nothing_lost(cli, db):
     for p in procs:
         p.start()
     for p in procs:
-        p.join(60)
+        p.join(240)
     outcome = dict(results.get(timeout=5) for _ in procs)
     assert sorted(v.split(":")[0] for v in outcome.values()) == ["conflict", "ok"], outcome
     assert count_events(db) == before + 1

@@ -17,7 +17,7 @@ Decisions:
   falls before the start is an error: no year roll-over is guessed.
 * ``-`` is never a range separator (it is the ISO date separator); ISO periods use ``～``,
   ``/`` or ``..`` between two ISO dates.
-* ``rest_day`` knows Saturdays, Sundays and national holidays (``holidays`` package, Japanese
+* ``rest_day`` knows Saturdays, Sundays and national holidays (the maintained ``jpholiday`` package, Japanese
   names); a holiday wins over the weekday name.  Office closures (年末年始) are not included.
 """
 
@@ -421,17 +421,15 @@ def parse_fiscal_year(text: str) -> int:
     return fy
 
 
-@functools.lru_cache(maxsize=None)
-def _holidays(year: int) -> Any:
-    import holidays  # imported lazily: keeps CLI start-up fast
+def _holiday_name(d: datetime.date) -> str | None:
+    import jpholiday  # imported lazily (it is light, ~20 ms, but most commands never need it)
 
-    lang = "ja" if "ja" in holidays.list_localized_countries().get("JP", ()) else None
-    return holidays.country_holidays("JP", years=year, language=lang)
+    return jpholiday.is_holiday_name(d)
 
 
 def rest_day(d: datetime.date) -> str | None:
     """None on a working day, else '土曜日', '日曜日' or the national holiday's Japanese name."""
-    name = _holidays(d.year).get(d)
+    name = _holiday_name(d)
     if name:
         return str(name)
     if d.weekday() >= 5:

@@ -14,14 +14,15 @@ import click
 from pydantic import ValidationError
 
 from ..app import ConflictError, DateError, DomainError, FormatError, StoreError, UserError
-from .base import cli
+from .base import cli, lazy
 
-# command modules register themselves on ``cli``
-from . import organisation as _organisation  # noqa: F401,E402
-from . import meetings as _meetings  # noqa: F401,E402
-from . import log as _log  # noqa: F401,E402
-from . import report as _report  # noqa: F401,E402
-from . import demo as _demo  # noqa: F401,E402
+# command modules register themselves on ``cli`` when first used (see base.LazyGroup)
+lazy("kyogikai.cli.organisation", "programme", "body", "member", "bodies", "members")
+lazy("kyogikai.cli.meetings", "meeting", "activity", "meetings")
+lazy("kyogikai.cli.log", "log", "history", "sync", "rebuild", "follow")
+lazy("kyogikai.cli.report", "report", "import-report", "narrative")
+lazy("kyogikai.cli.demo", "demo")
+lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 
 
 def _one_line(text: str) -> str:

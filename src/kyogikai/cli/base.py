@@ -32,7 +32,39 @@ class State:
             self._app.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or when help lists them all).
+
+    ``LAZY`` maps a top-level command name to the module that registers it on ``cli``; keeping the
+    report, importer, feeds and server code out of a logging command's start-up.
+    """
+
+    LAZY: dict[str, str] = {}
+
+    def _load(self, name: str) -> None:
+        module = self.LAZY.get(name)
+        if module and name not in self.commands:
+            import importlib
+
+            importlib.import_module(module)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in self.LAZY:
+            self._load(name)
+        return super().list_commands(ctx)
+
+
+def lazy(module: str, *names: str) -> None:
+    """Register ``names`` as commands defined in ``module`` (imported on first use)."""
+    for name in names:
+        LazyGroup.LAZY[name] = module
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", envvar="KYOGIKAI_DB", metavar="PATH|URL",
               help="SQLite file or postgresql://user@host:port/dbname (default: ~/.local/share/kyogikai/kyogikai.sqlite; env KYOGIKAI_DB).")
 @click.option("--actor", envvar="KYOGIKAI_ACTOR", help="Who records the change (env KYOGIKAI_ACTOR, else the login name).")
