@@ -13,14 +13,15 @@ from ..domain.events import DomainEvent
 from .runtime import Rows, Table
 
 NAME = "schedule"
-VERSION = 1
+VERSION = 2
 
 MEETINGS = Table("rm_meetings", {
     "id": "text", "kind": "text", "programme_id": "text", "body_id": "text", "fiscal_year": "int",
     "ordinal": "int", "part": "int", "series": "text", "title": "text", "speaker": "text", "refers_to": "text",
     "start_date": "text", "end_date": "text", "precision": "text", "start_time": "text", "end_time": "text",
     "format": "text", "format_label": "text", "venue": "text", "modes": "text", "status": "text",
-    "cancel_reason": "text", "sequence": "int", "created_at": "text", "updated_at": "text"}, ("id",),
+    "cancel_reason": "text", "sequence": "int", "agenda_count": "int", "created_at": "text", "updated_at": "text"},
+    ("id",),
     indexes=(("fiscal_year", "start_date"), ("body_id", "start_date"), ("programme_id", "start_date")))
 AGENDA = Table("rm_agenda", {
     "meeting_id": "text", "item_id": "text", "pos": "int", "text": "text", "withdrawn": "int", "outcome": "text"},
@@ -53,7 +54,8 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
         "title": e.title, "speaker": e.speaker, "refers_to": str(e.refers_to) if e.refers_to else None,
         **_when(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
         "venue": e.venue, "modes": json.dumps([x.value for x in e.modes]), "status": m.Status.SCHEDULED.value,
-        "cancel_reason": None, "sequence": 0, "created_at": e.timestamp.isoformat(), "updated_at": e.timestamp.isoformat()})
+        "cancel_reason": None, "sequence": 0, "agenda_count": 0, "created_at": e.timestamp.isoformat(),
+        "updated_at": e.timestamp.isoformat()})
 
 
 def _held(e: m.MeetingHeld, rows: Rows) -> None:
@@ -70,10 +72,14 @@ def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
 
 
 def _agenda_added(e: m.AgendaItemAdded, rows: Rows) -> None:
-    pos = len(rows.find(AGENDA, meeting_id=str(e.originator_id))) + 1
-    rows.put(AGENDA, {"meeting_id": str(e.originator_id), "item_id": str(e.item_id), "pos": pos, "text": e.text,
-                      "withdrawn": 0, "outcome": None})
-    _change(e, rows, significant=False)
+    meeting = rows.get(MEETINGS, str(e.originator_id))
+    if meeting is None:
+        return
+    meeting["agenda_count"] += 1
+    rows.put(AGENDA, {"meeting_id": str(e.originator_id), "item_id": str(e.item_id), "pos": meeting["agenda_count"],
+                      "text": e.text, "withdrawn": 0, "outcome": None})
+    meeting["updated_at"] = e.timestamp.isoformat()
+    rows.put(MEETINGS, meeting)
 
 
 def _agenda_update(e: m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows, **changes: object) -> None:

@@ -22,6 +22,8 @@ Paragraphs are printed verbatim.  Consecutive entries form one block of ``・`` 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from kyogikai.dates import format_fiscal_year, format_period
 from kyogikai.domain.formats import Format, label_of
 from kyogikai.report.document import BodyNode, Entry, ReportDoc
@@ -144,3 +146,37 @@ def render_markdown(doc: ReportDoc) -> str:
             for j, body in enumerate(b for b in programme.bodies if not b.inline):
                 out += _md_body(body, 1, j)
     return "\n".join(out) + "\n"
+
+
+class Block(NamedTuple):
+    """One block of the report for the rich renderers (HTML, DOCX): a heading (``level`` 1 title,
+    2 section, 3 programme, 4 body, 5 sub-body, 6 group and deeper), a paragraph, or a list of
+    entries (``entries``, in listing order: inline bodies merged by date)."""
+
+    kind: str                       # 'heading' | 'paragraph' | 'entries'
+    text: str = ""
+    level: int = 0
+    entries: tuple[Entry, ...] = ()
+
+
+def outline(doc: ReportDoc) -> list[Block]:
+    """The report as a flat list of blocks, numbered and ordered as ``render_text`` prints it."""
+    out = [Block("heading", title_of(doc), 1)]
+
+    def content(level: int, heading: str, paragraphs: list[str], entries: list[Entry],
+                children: list[BodyNode]) -> None:
+        out.append(Block("heading", heading, level))
+        out.extend(Block("paragraph", p) for p in paragraphs)
+        if (listed := _listed(entries, children)):
+            out.append(Block("entries", entries=tuple(listed)))
+        for i, child in enumerate(c for c in children if not c.inline):
+            depth = level - 2  # of the child: 1 body, 2 sub-body, 3+ group
+            name = (f"{_letter(i)} {child.name}" if depth == 1 else f"({_letter(i)}) {child.name}"
+                    if depth == 2 else f"【{child.name}】")
+            content(min(level + 1, 6), name, child.paragraphs, child.entries, child.children)
+
+    for section in doc.sections:
+        out.append(Block("heading", f"{section.number} {section.title}", 2))
+        for i, programme in enumerate(section.programmes, 1):
+            content(3, f"({i}) {programme.title}", programme.paragraphs, programme.entries, programme.bodies)
+    return out
