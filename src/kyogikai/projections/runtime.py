@@ -304,6 +304,8 @@ class Runtime:
     def catch_up(self, progress: ProgressFn | None = None) -> int:
         """Apply every event not yet applied; returns how many were applied."""
         self.prepare()
+        if not self.behind():  # a cheap read first: no write lock when there is nothing to apply
+            return 0
         done = 0
         total = None
         while True:
