@@ -15,8 +15,9 @@ def ordinal_text(ordinal: int | None) -> str:
 
 def item_label(*, kind: str, ordinal: int | None, part: int | None, series: str | None, title: str | None,
                body_name: str | None, speaker: str | None = None, refers_to_label: str | None = None) -> str:
-    if kind == "lecture" and speaker:
-        return f"{speaker}による講演「{title}」" if title else f"{speaker}による講演"
+    if kind == "lecture":
+        who = f"{speaker}による" if speaker else ""
+        return f"{who}講演「{title}」" if title else f"{who}講演"
     if refers_to_label:
         return f"{refers_to_label}の{title or ''}"
     name = title or body_name or ""

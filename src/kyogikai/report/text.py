@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from kyogikai.dates import format_fiscal_year, format_period
 from kyogikai.domain.formats import Format, label_of
+from kyogikai.domain.naming import item_label, ordinal_text
 from kyogikai.report.document import BodyNode, Entry, ReportDoc
 from kyogikai.report.parse import LETTERS
 
@@ -47,15 +48,11 @@ def _continues(e: Entry, prev: Entry | None) -> bool:
 def entry_text(e: Entry, prev: Entry | None = None) -> str:
     """The entry as one line without bullet; ``第N回（…）`` when it continues ``prev``'s series."""
     if _continues(e, prev):
-        head = f"第{e.ordinal}回"
-    elif e.kind == "lecture" or e.speaker:
-        head = f"{e.speaker}による講演「{e.label}」" if e.speaker else f"講演「{e.label}」"
-    elif e.refers_to:
-        head = f"第{e.refers_to[0]}回{e.refers_to[1]}の{e.label}"
-    elif e.series:
-        head = e.series + "".join(f" 第{n}{unit}" for n, unit in ((e.part, "部"), (e.ordinal, "回")) if n)
+        head = ordinal_text(e.ordinal)
     else:
-        head = f"第{e.ordinal}回{e.label}" if e.ordinal is not None else e.label
+        head = item_label(kind="lecture" if e.speaker else e.kind, ordinal=e.ordinal, part=e.part, series=e.series,
+                          title=e.label, body_name=None, speaker=e.speaker,
+                          refers_to_label=f"{ordinal_text(e.refers_to[0])}{e.refers_to[1]}" if e.refers_to else None)
     parts = [format_period(e.period)] if e.period else []
     if e.format is not None and not (e.format is Format.IN_PERSON and e.venue and not e.format_label):
         parts.append(label_of(e.format, e.format_label))
