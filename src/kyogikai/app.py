@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import getpass
 import os
+import random
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
@@ -50,6 +53,34 @@ def resolve_actor(actor: str | None) -> str:
     if len(name) > 100 or any(unicodedata.category(c).startswith("C") for c in name):
         raise UserError("actor: must be at most 100 printable characters")
     return name
+
+
+CONFLICT_ATTEMPTS = 5
+
+
+def retry_on_conflict(command: Callable) -> Callable:
+    """Retry a command on :class:`ConflictError` (up to ``CONFLICT_ATTEMPTS`` times, with jitter).
+
+    Safe only for a command that re-makes its decision from fresh state on every attempt (it
+    reloads its aggregates and applies the same intent again, and the domain rules re-check it) and
+    whose intent stays meaningful whatever the concurrent change was: adding an agenda item,
+    recording attendance or participation, scheduling a new meeting (the ordinal register is
+    re-read), creating a programme, body or member, joining a roster.  Commands whose intent may
+    no longer make sense after someone else's change — reschedule, cancel, hold, change details,
+    record an outcome or withdraw an item by number, rewrite a narrative — are NOT decorated: their
+    conflict is reported (exit 3) for the user to look again.
+    """
+    @functools.wraps(command)
+    def attempt(self: "Kyogikai", *args: Any, **kwargs: Any) -> Any:
+        for n in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return command(self, *args, **kwargs)
+            except ConflictError:
+                if n == CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.005, 0.03) * n)
+    attempt.retries_conflicts = True  # type: ignore[attr-defined]
+    return attempt
 
 
 def _norm(text: str) -> str:
@@ -181,6 +212,7 @@ class Kyogikai:
         self.sync()
 
     # == organisation commands ====================================================================
+    @retry_on_conflict
     def create_programme(self, name: str, section: str, order: int, description: str | None = None) -> Result:
         self._fresh()
         try:
@@ -213,6 +245,7 @@ class Kyogikai:
         p.dissolve(on, self.actor)
         return Result(p.id, self._save(p), [])
 
+    @retry_on_conflict
     def create_body(self, name: str, *, programme: str | None = None, parent: str | None = None, kind: str = "other",
                     order: int | None = None, inline: bool = False, public: bool = True,
                     description: str | None = None) -> Result:
@@ -267,6 +300,7 @@ class Kyogikai:
         b.dissolve(on, self.actor)
         return Result(b.id, self._save(b), [])
 
+    @retry_on_conflict
     def create_member(self, name: str, kind: str, member_class: str = "member", code: str | None = None) -> Result:
         self._fresh()
         try:
@@ -294,6 +328,7 @@ class Kyogikai:
         m.dissolve(on, self.actor)
         return Result(m.id, self._save(m), [])
 
+    @retry_on_conflict
     def join(self, member: str, *, body: str | None = None, programme: str | None = None, since: dt.date,
              leave: bool = False) -> Result:
         """Start (or with ``leave`` end) a member's membership of a body or participation in a programme."""
@@ -314,6 +349,7 @@ class Kyogikai:
         return Result(owner.id, self._save(owner), [])
 
     # == meetings and activities ==================================================================
+    @retry_on_conflict
     def schedule(self, *, kind: str = "meeting", body: str | None = None, programme: str | None = None,
                  period: Period, start_time: dt.time | None = None, end_time: dt.time | None = None,
                  ordinal: int | None = None, part: int | None = None, series: str | None = None,
@@ -387,10 +423,10 @@ class Kyogikai:
         return self._load(mt.Meeting, self.meeting_row(ref)["id"], "meeting")
 
     def reschedule(self, ref: str, period: Period, start_time: dt.time | None = None,
-                   end_time: dt.time | None = None) -> Result:
+                   end_time: dt.time | None = None, reason: str | None = None) -> Result:
         m = self._meeting(ref)
         old_fy = m.fiscal_year
-        m.reschedule(period, start_time, end_time, self.actor)
+        m.reschedule(period, start_time, end_time, self.actor, reason)
         regs: list[mt.OrdinalRegister] = []
         if m.ordinal_key and m.fiscal_year != old_fy:
             old = self.store.get(mt.OrdinalRegister, mt.OrdinalRegister.id_for(m.owner_id, old_fy))
@@ -421,6 +457,7 @@ class Kyogikai:
         m.hold(period, start_time, end_time, self.actor)
         return Result(m.id, self._save(m), [])
 
+    @retry_on_conflict
     def add_agenda(self, ref: str, texts: Iterable[str]) -> Result:
         m = self._meeting(ref)
         for text in texts:
@@ -437,6 +474,7 @@ class Kyogikai:
         m.record_outcome(m.agenda_item(item), outcome, self.actor)
         return Result(m.id, self._save(m), [])
 
+    @retry_on_conflict
     def record_attendance(self, ref: str, entries: Sequence[tuple[str, str]]) -> Result:
         m = self._meeting(ref)
         for member, status in entries:
@@ -448,12 +486,14 @@ class Kyogikai:
             m.record_attendance(UUID(self.member(member)["id"]), att, self.actor)
         return Result(m.id, self._save(m), [])
 
+    @retry_on_conflict
     def record_participation(self, ref: str, members: Sequence[str], took_part: bool = True) -> Result:
         m = self._meeting(ref)
         for member in members:
             m.record_participation(UUID(self.member(member)["id"]), took_part, self.actor)
         return Result(m.id, self._save(m), [])
 
+    @retry_on_conflict
     def record_drill_result(self, ref: str, member: str, mails_sent: int, links_opened: int,
                             reported: int | None = None) -> Result:
         m = self._meeting(ref)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TypeVar
@@ -138,20 +139,27 @@ class EventStore:
             if path.is_dir():
                 raise StoreError(f"database path {path} is a folder, not a file")
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path), SQLITE_LOCK_TIMEOUT="30")
+            self._construct(env)
         else:
-            ensure_schema(location)
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_DBNAME=location.dbname,
                 POSTGRES_HOST=location.host, POSTGRES_PORT=str(location.port), POSTGRES_USER=location.user,
                 POSTGRES_PASSWORD=location.password, POSTGRES_SCHEMA=location.schema,
                 POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_LOCK_TIMEOUT="30000",
             )
+            with pg_setup(location) as tables_exist:
+                # the library's DDL (CREATE OR REPLACE FUNCTION …) fails with "tuple concurrently updated"
+                # when two processes run it at once: skip it when the tables exist, serialise it otherwise
+                env["CREATE_TABLE"] = "no" if tables_exist else "yes"
+                self._construct(env)
+        self.mapper = Mapper()
+
+    def _construct(self, env: dict[str, str]) -> None:
         try:
             self.factory = InfrastructureFactory.construct(env)
             self.recorder: ApplicationRecorder = self.factory.application_recorder()
         except Exception as exc:  # the library raises several kinds here
-            raise StoreError(f"cannot open the event store at {location.describe()}: {one_line(exc)}") from None
-        self.mapper = Mapper()
+            raise StoreError(f"cannot open the event store at {self.location.describe()}: {one_line(exc)}") from None
 
     # -- writing --------------------------------------------------------------------------------
     def append(self, events: Sequence[DomainEvent]) -> None:
@@ -208,16 +216,41 @@ class EventStore:
             pass
 
 
-def ensure_schema(location: Location) -> None:
+SETUP_LOCK = 0x6B796F68  # 'kyoh': serialises the first-time setup of a PostgreSQL schema
+
+
+@contextmanager
+def pg_setup(location: Location) -> Iterator[bool]:
+    """Yields whether the event tables exist; when they do not, holds a session advisory lock meanwhile.
+
+    Concurrent first starts (CREATE SCHEMA, the library's CREATE TABLE / CREATE OR REPLACE FUNCTION)
+    otherwise fail with "duplicate key" or "tuple concurrently updated"; later starts run no DDL.
+    """
     import psycopg
 
+    def exists(conn: Any) -> bool:
+        return conn.execute("SELECT to_regclass(%s)", (f'"{location.schema}".stored_events',)).fetchone()[0] is not None
+
     try:
-        with psycopg.connect(dbname=location.dbname, host=location.host, port=location.port, user=location.user,
-                             password=location.password, connect_timeout=5, autocommit=True) as conn:
-            if location.schema != "public":
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
+        conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port, user=location.user,
+                               password=location.password, connect_timeout=5, autocommit=True)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
+    try:
+        if exists(conn):
+            yield True
+            return
+        conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+        try:
+            if location.schema != "public":
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
+            yield exists(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot set up {location.describe()}: {one_line(exc)}") from None
+    finally:
+        conn.close()
 
 
 def one_line(exc: BaseException) -> str:

@@ -22,7 +22,9 @@ lazy("kyogikai.cli.meetings", "meeting", "activity", "meetings")
 lazy("kyogikai.cli.log", "log", "history", "sync", "rebuild", "follow")
 lazy("kyogikai.cli.report", "report", "import-report", "narrative")
 lazy("kyogikai.cli.demo", "demo")
+lazy("kyogikai.cli.integrity", "verify", "export-log", "import-log")
 lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
+lazy("kyogikai.cli.participation", "participation")
 
 
 def _one_line(text: str) -> str:
@@ -35,8 +37,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    args = list(argv) if argv is not None else sys.argv[1:]
+    for i, arg in enumerate(args, start=1):
+        if any("\ud800" <= c <= "\udfff" for c in arg):  # bytes the locale could not decode
+            click.echo(f"error: argument {i} is not valid UTF-8 text", err=True)
+            return 2
     try:
-        rv: Any = cli.main(args=list(argv) if argv is not None else None, prog_name="kyogikai", standalone_mode=False)
+        rv: Any = cli.main(args=args, prog_name="kyogikai", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code

@@ -21,8 +21,8 @@ def _line(pos: int | None, e: DomainEvent) -> str:
 
 
 @cli.command("log")
-@click.option("--after", type=click.IntRange(0), default=0, help="Start after this position.")
-@click.option("--limit", type=click.IntRange(1), help="At most this many events.")
+@click.option("--after", type=click.IntRange(0, 2**62), default=0, help="Start after this position.")
+@click.option("--limit", type=click.IntRange(1, 10**9), help="At most this many events.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
 def log(s: State, after: int, limit: int | None, as_json: bool) -> None:

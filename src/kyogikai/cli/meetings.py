@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app import UserError
+from ..domain.events import MAX_COUNT, MAX_ORDER
 from ..domain.formats import label_of
 from ..domain.meeting import KIND_LABELS, AuditMode, Kind
 from .base import (State, cli, done, dump_json, fiscal_year_from, format_from, pass_app, period_from, time_from)
@@ -44,8 +45,8 @@ def _schedule(s: State, kind: str, body, programme, date, start, end, start_time
 
 
 COMMON = [
-    click.option("--ordinal", type=click.IntRange(1), help="第N回."),
-    click.option("--part", type=click.IntRange(1), help="第N部 of a series."),
+    click.option("--ordinal", type=click.IntRange(1, MAX_ORDER), help="第N回."),
+    click.option("--part", type=click.IntRange(1, MAX_ORDER), help="第N部 of a series."),
     click.option("--series", help="Series name (先進事例研究・意見交換会)."),
     click.option("--title", help="Title where it is not just 第N回 + body (定期総会)."),
     click.option("--format", "fmt", help="web, written, in_person, hybrid, video, documents, other — or the report's label (Web会議, 書面開催 …)."),
@@ -105,11 +106,12 @@ def lifecycle(group: click.Group) -> None:
     @group.command("reschedule")
     @click.argument("id")
     @with_options(when_options(True))
+    @click.option("--reason", help="Why it moved (会場の都合により); kept in the history.")
     @pass_app
-    def reschedule(s: State, id, date, start, end, start_time, end_time) -> None:
+    def reschedule(s: State, id, date, start, end, start_time, end_time, reason) -> None:
         """Move to another date or period (same id; feeds raise SEQUENCE)."""
         r = s.app.reschedule(id, period_from(date, start, end), time_from("--start-time", start_time),
-                             time_from("--end-time", end_time))
+                             time_from("--end-time", end_time), reason)
         done(s.app, r, "rescheduled")
 
     @group.command("change")
@@ -209,9 +211,9 @@ def lifecycle(group: click.Group) -> None:
     @group.command("result")
     @click.argument("id")
     @click.argument("member")
-    @click.option("--mails-sent", type=click.IntRange(0), required=True)
-    @click.option("--links-opened", type=click.IntRange(0), required=True)
-    @click.option("--reported", type=click.IntRange(0))
+    @click.option("--mails-sent", type=click.IntRange(0, MAX_COUNT), required=True)
+    @click.option("--links-opened", type=click.IntRange(0, MAX_COUNT), required=True)
+    @click.option("--reported", type=click.IntRange(0, MAX_COUNT))
     @pass_app
     def result(s: State, id, member, mails_sent, links_opened, reported) -> None:
         """Record a drill result for one member organisation."""

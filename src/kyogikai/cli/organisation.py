@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.events import MAX_ORDER
 from ..domain.organisation import BodyKind, MemberClass, MemberKind, SECTION_TITLES, Section
 from ..projections import organisation as org_rm
 from .base import State, cli, date_from, done, dump_json, pass_app
@@ -20,7 +21,7 @@ def programme() -> None:
 @click.argument("name")
 @click.option("--section", type=click.Choice([s.value for s in Section]), required=True,
               help="all = 全団体事業, participating = 特定団体事業")
-@click.option("--order", type=click.IntRange(1), required=True, help="Display order (the report's (N)).")
+@click.option("--order", type=click.IntRange(1, MAX_ORDER), required=True, help="Display order (the report's (N)).")
 @click.option("--description", help="Standing description.")
 @pass_app
 def programme_create(s: State, name: str, section: str, order: int, description: str | None) -> None:
@@ -61,7 +62,7 @@ def body() -> None:
 @click.option("--programme", help="The programme the body belongs to.")
 @click.option("--parent", help="The parent body (name or path) for a sub-body or group.")
 @click.option("--kind", type=BODY_KINDS, default="other", show_default=True)
-@click.option("--order", type=click.IntRange(1), help="Display order among its siblings (default: last).")
+@click.option("--order", type=click.IntRange(1, MAX_ORDER), help="Display order among its siblings (default: last).")
 @click.option("--inline", is_flag=True, help="List its meetings with its parent's, without a heading of its own.")
 @click.option("--non-public", is_flag=True, help="Keep its items out of public feeds and pages.")
 @click.option("--description", help="Standing description.")
@@ -167,8 +168,8 @@ def bodies(s: State, as_json: bool) -> None:
     """The organisation: sections, programmes and their bodies as a tree."""
     app = s.app
     app.sync()
-    progs = app.rows(org_rm.PROGRAMMES, order=("ord", "name"))
-    all_bodies = app.rows(org_rm.BODIES, order=("ord", "name"))
+    progs = app.rows(org_rm.PROGRAMMES, order=("ord", "name", "id"))
+    all_bodies = app.rows(org_rm.BODIES, order=("ord", "name", "id"))
     if as_json:
         dump_json({"programmes": progs, "bodies": all_bodies})
         return
@@ -190,11 +191,24 @@ def bodies(s: State, as_json: bool) -> None:
             walk(p["id"], 2)
 
 
-@cli.command("members")
+@cli.group("members", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def members(ctx: click.Context, as_json: bool) -> None:
+    """Member organisations: list them (no subcommand, or 'list'), or import them from a CSV file."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(members_list, as_json=as_json)
+
+
+# ``members import`` is defined with the participation records; importing it registers it here
+from . import participation as _participation  # noqa: E402,F401
+
+
+@members.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def members(s: State, as_json: bool) -> None:
-    """Member organisations."""
+def members_list(s: State, as_json: bool) -> None:
+    """Member organisations, by code."""
     s.app.sync()
     rows = s.app.rows(org_rm.MEMBERS, order=("code", "name"))
     if as_json:

@@ -13,6 +13,7 @@ from ..report.service import FORMATS, render, report_doc
 from .base import State, cli, date_from, fiscal_year_from, pass_app
 
 MAX_REPORT_BYTES = 5_000_000
+MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
 
 
 @cli.command("report")
@@ -39,6 +40,9 @@ def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str
 @pass_app
 def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: bool) -> None:
     """Turn a past report (the reference's text format) into events."""
+    size = file.stat().st_size
+    if size > MAX_REPORT_BYTES:  # refused unread
+        raise UserError(f"file: {file} is {size:,} bytes; the limit is {MAX_REPORT_BYTES:,}")
     data = file.read_bytes()
     if len(data) > MAX_REPORT_BYTES:
         raise UserError(f"file: {file} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
@@ -81,7 +85,13 @@ def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str |
     """Replace the narrative paragraphs (each argument is one paragraph)."""
     paras = list(paragraphs)
     if file is not None:
-        text = file.read_text(encoding="utf-8-sig")
+        size = file.stat().st_size
+        if size > MAX_NARRATIVE_BYTES:
+            raise UserError(f"--file: {file} is {size:,} bytes; the limit is {MAX_NARRATIVE_BYTES:,}")
+        try:
+            text = file.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UserError(f"--file: {file} is not UTF-8 text (byte {exc.start})") from None
         paras += [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     if not paras:
         raise UserError("paragraphs: give at least one paragraph (or --file)")

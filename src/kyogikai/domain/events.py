@@ -13,6 +13,7 @@ events stored in an older shape before validation (see :func:`upcast`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -60,6 +61,39 @@ class DomainEvent(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The event's own fields (without the envelope), JSON-ready."""
         return self.model_dump(mode="json", exclude={"originator_id", "originator_version", "timestamp", "actor"})
+
+
+MAX_ORDER = 9999            # 第N回, 第N部 and display orders
+MAX_COUNT = 1_000_000       # counts such as mails sent in a drill
+
+
+def check_int(value: int, what: str, lo: int, hi: int) -> int:
+    """A whole number within a stated range (so no event carries a number no database column can hold)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise DomainError(f"{what} must be a whole number from {lo} to {hi:,}, not {value!r}")
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_no_controls(value: Any, where: str) -> None:
+    """Refuse control characters (other than tab, LF, CR) and lone surrogates in any text of a new event.
+
+    No record needs them; iCalendar, CSV and HTML cannot all carry them, PostgreSQL text cannot hold
+    NUL, and an undecodable command-line byte arrives as a lone surrogate that UTF-8 cannot encode.
+    Checked when an event is made (``Aggregate.trigger``), never when a stored one is read.
+    """
+    if isinstance(value, str):
+        m = _CONTROL.search(value)
+        if m:
+            raise DomainError(f"{where}: the text contains the control character U+{ord(m.group()):04X}; remove it")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_no_controls(v, k if where[:1].isupper() else where)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            check_no_controls(v, where)
 
 
 def event_class(topic: str) -> type[DomainEvent]:
@@ -112,6 +146,8 @@ class Aggregate:
         self.modified_at = event.timestamp
 
     def trigger(self, event_cls: type[DomainEvent], actor: str, at: dt.datetime | None = None, **payload: Any) -> DomainEvent:
+        check_no_controls(payload, event_cls.__name__)
+        check_no_controls(actor, "actor")
         event = event_cls(
             originator_id=self.id,
             originator_version=self.version + 1,

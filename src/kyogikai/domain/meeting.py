@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from ..dates import DAY, Period, fiscal_year
-from .events import Aggregate, DomainError, DomainEvent, stable_id
+from .events import MAX_COUNT, MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
+
+MAX_AGENDA = 200
 from .formats import Format
 
 
@@ -100,7 +103,19 @@ class MeetingScheduled(When):
 
 
 class MeetingRescheduled(When):
-    pass
+    """Moved to another date or period.
+
+    Schema evolution: v2 adds ``reason`` (why it moved — 会場の都合により; shown by ``history`` and
+    ``log``).  It has no default, so an event stored in the v1 shape only loads through
+    :meth:`upcast_v1_v2`, which records that no reason was given.
+    """
+
+    class_version: ClassVar[int] = 2
+    reason: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict) -> dict:
+        return {**state, "reason": None}
 
 
 class MeetingDetailsChanged(DomainEvent):
@@ -189,10 +204,12 @@ class Meeting(Aggregate):
                  id: UUID | None = None) -> "Meeting":
         if kind.is_meeting and body_id is None:
             raise DomainError(f"a {kind.value} needs a body")
-        if ordinal is not None and ordinal < 1:
-            raise DomainError(f"ordinal must be 1 or more, not {ordinal}")
-        if part is not None and part < 1:
-            raise DomainError(f"part must be 1 or more, not {part}")
+        if ordinal is not None:
+            check_int(ordinal, "ordinal", 1, MAX_ORDER)
+        if part is not None:
+            check_int(part, "part", 1, MAX_ORDER)
+        if len(agenda) > MAX_AGENDA:
+            raise DomainError(f"agenda: at most {MAX_AGENDA} items, not {len(agenda)}")
         if part is not None and not series and kind.is_meeting is False and not title:
             raise DomainError("a part (第N部) needs a series or a title")
         if kind in (Kind.VOTE, Kind.REDELIBERATION) and refers_to is None:
@@ -247,7 +264,8 @@ class Meeting(Aggregate):
         if self.status is Status.CANCELLED:
             raise DomainError(f"cannot {doing}: the {self.kind.value} was cancelled")
 
-    def reschedule(self, period: Period, start_time: dt.time | None, end_time: dt.time | None, actor: str) -> None:
+    def reschedule(self, period: Period, start_time: dt.time | None, end_time: dt.time | None, actor: str,
+                   reason: str | None = None) -> None:
         self._open("reschedule")
         if self.status is Status.HELD:
             raise DomainError("cannot reschedule: it was already held (record the actual dates with hold)")
@@ -255,7 +273,7 @@ class Meeting(Aggregate):
         if (period, start_time, end_time) == (self.period, self.start_time, self.end_time):
             raise DomainError("the new date is the same as the current one")
         self.trigger(MeetingRescheduled, actor, start=period.start, end=period.end, precision=period.precision,
-                     start_time=start_time, end_time=end_time)
+                     start_time=start_time, end_time=end_time, reason=_text(reason, "reason"))
 
     def apply_MeetingRescheduled(self, e: MeetingRescheduled) -> None:
         self.period, self.start_time, self.end_time = e.period, e.start_time, e.end_time
@@ -312,6 +330,8 @@ class Meeting(Aggregate):
         clean = _text(text, "agenda item")
         if not clean:
             raise DomainError("agenda item is empty")
+        if len(self.agenda) >= MAX_AGENDA:
+            raise DomainError(f"agenda: a meeting has at most {MAX_AGENDA} items")
         if any(i["text"] == clean and not i["withdrawn"] for i in self.agenda.values()):
             raise DomainError(f"agenda item {clean!r} is already on the agenda")
         item_id = stable_id("agenda", self.id, len(self.agenda) + 1)
@@ -369,8 +389,9 @@ class Meeting(Aggregate):
     def record_drill_result(self, member_id: UUID, mails_sent: int, links_opened: int, reported: int | None, actor: str) -> None:
         if self.kind is not Kind.DRILL:
             raise DomainError("drill results belong to a drill")
-        if mails_sent < 0 or links_opened < 0 or (reported is not None and reported < 0):
-            raise DomainError("drill result counts must not be negative")
+        for value, what in ((mails_sent, "mails sent"), (links_opened, "links opened"), (reported, "reported")):
+            if value is not None:
+                check_int(value, what, 0, MAX_COUNT)
         if links_opened > mails_sent:
             raise DomainError(f"links opened ({links_opened}) exceed mails sent ({mails_sent})")
         self.trigger(DrillResultRecorded, actor, member_id=member_id, mails_sent=mails_sent,
@@ -438,6 +459,9 @@ class Narrative(Aggregate):
 
     def write(self, fy: int, target: str, target_id: UUID, paragraphs: list[str], actor: str) -> None:
         paragraphs = [p.strip() for p in paragraphs if p.strip()]
+        check_int(fy, "fiscal year", 1868, 9999)
+        if len(paragraphs) > 100:
+            raise DomainError(f"a narrative has at most 100 paragraphs, not {len(paragraphs)}")
         if any(len(p) > 5000 for p in paragraphs):
             raise DomainError("a narrative paragraph is longer than 5000 characters")
         if paragraphs == self.paragraphs:

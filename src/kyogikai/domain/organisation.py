@@ -19,7 +19,7 @@ import datetime as dt
 from enum import Enum
 from uuid import UUID
 
-from .events import Aggregate, DomainError, DomainEvent, stable_id
+from .events import MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
 
 
 class Section(str, Enum):
@@ -66,6 +66,15 @@ def _name(value: str, what: str) -> str:
         raise DomainError(f"{what}: name is empty")
     if len(value) > 200:
         raise DomainError(f"{what}: name is longer than 200 characters")
+    return value
+
+
+MAX_DESCRIPTION = 2000
+
+
+def _description(value: str | None) -> str | None:
+    if value is not None and len(value) > MAX_DESCRIPTION:
+        raise DomainError(f"description is longer than {MAX_DESCRIPTION} characters ({len(value):,})")
     return value
 
 
@@ -136,10 +145,9 @@ class Programme(Aggregate):
     @classmethod
     def create(cls, name: str, section: Section, order: int, description: str | None, actor: str) -> "Programme":
         name = _name(name, "programme")
-        if order < 1:
-            raise DomainError(f"programme order must be 1 or more, not {order}")
+        check_int(order, "programme order", 1, MAX_ORDER)
         p = cls(cls.id_for(name))
-        p.trigger(ProgrammeCreated, actor, name=name, section=section, order=order, description=description)
+        p.trigger(ProgrammeCreated, actor, name=name, section=section, order=order, description=_description(description))
         return p
 
     def apply_ProgrammeCreated(self, e: ProgrammeCreated) -> None:
@@ -162,14 +170,13 @@ class Programme(Aggregate):
 
     def describe(self, description: str | None, actor: str) -> None:
         self._alive()
-        self.trigger(ProgrammeDescribed, actor, description=description)
+        self.trigger(ProgrammeDescribed, actor, description=_description(description))
 
     def apply_ProgrammeDescribed(self, e: ProgrammeDescribed) -> None:
         self.description = e.description
 
     def reorder(self, order: int, actor: str) -> None:
-        if order < 1:
-            raise DomainError(f"programme order must be 1 or more, not {order}")
+        check_int(order, "programme order", 1, MAX_ORDER)
         self.trigger(ProgrammeReordered, actor, order=order)
 
     def apply_ProgrammeReordered(self, e: ProgrammeReordered) -> None:
@@ -266,12 +273,11 @@ class Body(Aggregate):
                 raise DomainError(f"parent body {parent.name!r} belongs to another programme")
             if parent.depth >= 4:
                 raise DomainError(f"body {name!r}: bodies nest at most four deep")
-        if order < 1:
-            raise DomainError(f"body order must be 1 or more, not {order}")
+        check_int(order, "body order", 1, MAX_ORDER)
         b = cls(cls.id_for(programme.id, parent.id if parent else None, name))
         b.trigger(BodyCreated, actor, name=name, kind=kind, programme_id=programme.id,
                   parent_id=parent.id if parent else None, order=order, depth=(parent.depth + 1) if parent else 1,
-                  inline=inline, public=public, description=description)
+                  inline=inline, public=public, description=_description(description))
         return b
 
     def apply_BodyCreated(self, e: BodyCreated) -> None:
@@ -297,14 +303,13 @@ class Body(Aggregate):
 
     def describe(self, description: str | None, actor: str) -> None:
         self.ensure_active()
-        self.trigger(BodyDescribed, actor, description=description)
+        self.trigger(BodyDescribed, actor, description=_description(description))
 
     def apply_BodyDescribed(self, e: BodyDescribed) -> None:
         self.description = e.description
 
     def reorder(self, order: int, actor: str) -> None:
-        if order < 1:
-            raise DomainError(f"body order must be 1 or more, not {order}")
+        check_int(order, "body order", 1, MAX_ORDER)
         self.trigger(BodyReordered, actor, order=order)
 
     def apply_BodyReordered(self, e: BodyReordered) -> None:

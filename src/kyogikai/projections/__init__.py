@@ -1,6 +1,9 @@
 """Read models. Each module is one projection (NAME, VERSION, TABLES, apply(event, rows))."""
 
 from . import narratives, organisation, schedule
+from . import participation
+from . import feeds
 
 # Every read model the application keeps current, in the order they are applied.
-ALL = [organisation, schedule, narratives]
+ALL = [organisation, schedule, narratives, participation]
+ALL.append(feeds)

@@ -146,8 +146,11 @@ class CachedRows(SQLRows):
         return super().find(table, order, **where)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Raw SQL sees every buffered change; the cache is dropped since the SQL may have written."""
         self.flush()
-        return super().execute(sql, params)
+        out = super().execute(sql, params)
+        self.cache.clear()
+        return out
 
     def flush(self, only: str | None = None) -> None:
         for name in [only] if only is not None else list(self.dirty):
@@ -177,6 +180,7 @@ class ReadStore:
     """Where read models live; subclasses give a locked transaction yielding :class:`SQLRows`."""
 
     int_type = "INTEGER"
+    existing_tables_sql: str | None = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
@@ -205,6 +209,10 @@ class ReadStore:
     def close(self) -> None:
         pass
 
+    def data_version(self) -> int | None:
+        """A number that changes when another connection commits to the database (None: unknown)."""
+        return None
+
 
 class SQLiteReadStore(ReadStore):
     def __init__(self, path: str) -> None:
@@ -232,9 +240,13 @@ class SQLiteReadStore(ReadStore):
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int | None:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
 
 class PostgresReadStore(ReadStore):
     int_type = "BIGINT"
+    existing_tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
     LOCK_KEY = 0x6B796F67  # 'kyog': serialises catch-ups within one schema
 
     def __init__(self, location: Location) -> None:
@@ -252,6 +264,8 @@ class PostgresReadStore(ReadStore):
         with self.conn.transaction(), self.conn.cursor() as cur:
             if write:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
+            else:  # one snapshot for every query of a read (as SQLite's WAL gives): never a mix of two states
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield SQLRows(cur, "%s")
 
     def close(self) -> None:
@@ -278,19 +292,46 @@ class Runtime:
         """Create tables; reset a projection whose VERSION changed so it rebuilds from the log."""
         if self._prepared:
             return
+        if self._current():
+            self._prepared = True
+            return
         self.reads.create([POSITIONS])
-        with self.reads.transaction() as rows:
+        with self.reads.transaction() as rows:  # one locked transaction: see _reset
             known = {r["projection"]: r for r in rows.find(POSITIONS)}
-        for p in self.projections:
-            rec = known.get(p.NAME)
-            if rec is None or rec["version"] != p.VERSION:
-                self.reads.drop(p.TABLES)
-                self.reads.create(p.TABLES)
-                with self.reads.transaction() as rows:
-                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": 0})
-            else:
-                self.reads.create(p.TABLES)
+            stale = [p for p in self.projections
+                     if known.get(p.NAME) is None or known[p.NAME]["version"] != p.VERSION]
+            self._reset(rows, stale)
+            for p in self.projections:
+                if p not in stale:
+                    for t in p.TABLES:
+                        for stmt in ddl(t, self.reads.int_type):
+                            rows.c.execute(stmt)
         self._prepared = True
+
+    def _current(self) -> bool:
+        """Every table exists and every projection is at its VERSION: nothing to create (two reads)."""
+        with self.reads.transaction(write=False) as rows:
+            if self.reads.existing_tables_sql is None:
+                return False
+            tables = {r[0] for r in rows.execute(self.reads.existing_tables_sql)}
+            wanted = {POSITIONS.name} | {t.name for p in self.projections for t in p.TABLES}
+            if not wanted <= tables:
+                return False
+            known = {r["projection"]: r["version"] for r in rows.find(POSITIONS)}
+        return all(known.get(p.NAME) == p.VERSION for p in self.projections)
+
+    def _reset(self, rows: SQLRows, projections: Sequence[ModuleType]) -> None:
+        """Drop, recreate and zero the position of ``projections`` inside the caller's transaction.
+
+        One transaction with the position reset, so a crash (or a concurrent catch-up) never sees
+        emptied tables under a stale position, which no catch-up would ever refill.
+        """
+        for p in projections:
+            for t in p.TABLES:
+                rows.c.execute(f"DROP TABLE IF EXISTS {t.name}")
+                for stmt in ddl(t, self.reads.int_type):
+                    rows.c.execute(stmt)
+            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": 0})
 
     def positions(self) -> dict[str, int]:
         self.prepare()
@@ -301,48 +342,61 @@ class Runtime:
     def behind(self) -> bool:
         return min(self.positions().values(), default=0) < self.store.max_position()
 
+    MAX_TRANSACTION = 20_000  # events applied in one transaction before a commit (see catch_up)
+
     def catch_up(self, progress: ProgressFn | None = None) -> int:
-        """Apply every event not yet applied; returns how many were applied."""
+        """Apply every event not yet applied; returns how many were applied.
+
+        One transaction applies batches of ``batch`` events until the end of the log as it stands,
+        so it ends where a writer's transaction ended: no reader ever sees half of a command's (or an
+        import's) events applied.  Only a backlog beyond ``MAX_TRANSACTION`` events is committed in
+        pieces (each piece still atomic with its positions).
+        """
         self.prepare()
         if not self.behind():  # a cheap read first: no write lock when there is nothing to apply
             return 0
-        done = 0
-        total = None
+        return self._apply(progress, reset=False)
+
+    def _apply(self, progress: ProgressFn | None, reset: bool) -> int:
+        done, total = 0, None
         while True:
-            with self.reads.batch() as rows:
-                chained = self.ledger.extend(rows.c, self.batch) if self.ledger else 0
-                pos = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
-                start = min(pos.get(p.NAME, 0) for p in self.projections)
-                if progress and total is None:
-                    total = self.store.max_position()
-                batch = self.store.read(after=start, limit=self.batch)
-                if not batch:
-                    if chained >= self.batch:
-                        continue
-                    return done
-                for position, event in batch:
-                    for p in self.projections:
-                        if position > pos.get(p.NAME, 0):
-                            p.apply(event, rows)
-                last = batch[-1][0]
-                for p in self.projections:
-                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": max(last, pos.get(p.NAME, 0))})
-            done += len(batch)
-            if progress and total:
-                progress(last, total)
-            if len(batch) < self.batch and chained < self.batch:
-                return done
+            with self.reads.transaction() as tx:
+                if reset:  # rebuild: the reset commits with the first piece, so readers see old or new
+                    self._reset(tx, self.projections)
+                    reset = False
+                in_tx = 0
+                while True:
+                    rows = CachedRows(tx.c, tx.ph)
+                    chained = self.ledger.extend(rows.c, self.batch) if self.ledger else 0
+                    pos = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
+                    start = min(pos.get(p.NAME, 0) for p in self.projections)
+                    if progress and total is None:
+                        total = self.store.max_position()
+                    batch = self.store.read(after=start, limit=self.batch)
+                    for position, event in batch:
+                        for p in self.projections:
+                            if position > pos.get(p.NAME, 0):
+                                p.apply(event, rows)
+                    if batch:
+                        last = batch[-1][0]
+                        for p in self.projections:
+                            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                                 "position": max(last, pos.get(p.NAME, 0))})
+                    rows.flush()
+                    done += len(batch)
+                    in_tx += len(batch)
+                    if batch and progress and total:
+                        progress(last, total)
+                    if len(batch) < self.batch and chained < self.batch:
+                        return done            # the end of the log: commit
+                    if in_tx >= self.MAX_TRANSACTION:
+                        break                  # commit this piece, go on in a new transaction
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
-        """Drop every read model and build it again from the whole log."""
+        """Drop every read model and build it again from the whole log (in one transaction up to
+        ``MAX_TRANSACTION`` events: readers see the old read models until the new ones are complete)."""
         self.prepare()
-        tables = [t for p in self.projections for t in p.TABLES]
-        self.reads.drop(tables)
-        self.reads.create(tables)
-        with self.reads.transaction() as rows:
-            for p in self.projections:
-                rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": 0})
-        return self.catch_up(progress)
+        return self._apply(progress, reset=True)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every read model, in key order (to compare a rebuild with the live one)."""

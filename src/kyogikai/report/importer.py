@@ -16,10 +16,10 @@ as for a clerk typing them:
   nothing the second time, and says so.
 
 Decision: a file with lines the parser cannot place is refused as a whole (nothing is written and
-every such line is listed with its number) unless ``skip_problems`` is set.  Entries are written
-one command at a time; if a rule refuses one (say, a duplicate ordinal against the store), the
-import stops there with that line's number, and running it again after the fix picks up where it
-stopped, because everything already written matches.
+every such line is listed with its number) unless ``skip_problems`` is set.  The import is all or
+nothing: its commands run on a scratch copy of the store and their events are appended in one
+transaction at the end (:mod:`kyogikai.staging`), so a rule refusing one entry (say, a duplicate
+ordinal against the store) — or a crash — writes nothing, and the message names that line.
 """
 
 from __future__ import annotations
@@ -238,4 +238,9 @@ def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None,
     problems = [p for p in parsed.problems if p.line > 0]
     if problems and not skip_problems:
         raise ImportRefused(problems)
-    return Importer(app, progress).run(parsed.doc, parsed.problems)
+    if not parsed.doc.sections:
+        raise UserError("the file holds no report: no section (1 全団体事業 …) was found; nothing imported")
+    # all or nothing: run on a scratch copy, then append every event in one transaction (staging.py)
+    from ..staging import run_staged
+
+    return run_staged(app, lambda scratch: Importer(scratch, progress).run(parsed.doc, parsed.problems))

@@ -84,6 +84,7 @@ class ParseResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _FW = str.maketrans("０１２３４５６７８９（）\u3000", "0123456789() ")
 _BULLET = re.compile(r"^(?:[-‐－―−*＊•・･·]\s*)+")
 _PROSE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -182,7 +183,9 @@ def _split_entry(s: str) -> tuple[str, str | None, str | None] | None:
 
 class _Parser:
     def __init__(self, text: str, fiscal_year: int | None):
-        self.lines = [ln.replace("\ufeff", "").strip() for ln in text.splitlines()]
+        # lines end at CR, LF or CRLF only: str.splitlines() would also break at VT, FF, FS…US, NEL and
+        # U+2028/9, turning a control character inside an entry into two plausible lines
+        self.lines = [ln.replace("\ufeff", "").strip() for ln in _LINE_ENDS.split(text.removesuffix("\n"))]
         self.fiscal_year = fiscal_year
         self.title_seen = False
         self.problems: list[Problem] = []

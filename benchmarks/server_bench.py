@@ -1,0 +1,144 @@
+"""Feed server against nginx serving the same bytes, with wrk on loopback (bounded: a few seconds each).
+
+Needs Debian's ``wrk`` and ``nginx`` (``apt-get install wrk nginx-light``); each figure is skipped
+with the reason when one is missing.  Every load is local (127.0.0.1), bounded in time, and stops
+by itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from typing import Callable
+
+from kyogikai.app import Kyogikai
+
+DURATION = "5s"
+THREADS, CONNECTIONS = 2, 16
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def _ms(value: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", value)
+    if not m:
+        return float("nan")
+    n, unit = float(m.group(1)), m.group(2)
+    return n / 1000 if unit == "us" else n if unit == "ms" else n * 1000
+
+
+def wrk(url: str, header: str | None = None) -> tuple[float, float]:
+    """Requests/s and p99 latency (ms) of a bounded wrk run with keep-alive."""
+    cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+    if header:
+        cmd[1:1] = ["-H", header]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if non2xx and header is None:
+        raise RuntimeError(f"wrk saw {non2xx.group(1)} error responses from {url}")
+    return rps, p99
+
+
+def nginx(root: Path, port: int, work: Path) -> subprocess.Popen:
+    for d in (work, root, *[p for p in root.rglob("*")]):  # nginx workers run unprivileged
+        d.chmod(0o755 if d.is_dir() else 0o644)
+    conf = work / f"nginx-{port}.conf"
+    conf.write_text(f"""
+daemon off;
+worker_processes 1;
+pid {work}/nginx-{port}.pid;
+error_log {work}/nginx-{port}.err;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    types {{ text/calendar ics; }}
+    charset utf-8;
+    sendfile on;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        etag on;
+    }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    return proc
+
+
+def bench_server(db: str, work: Path, record: Callable[..., object]) -> None:
+    missing = [t for t in ("wrk", "nginx") if shutil.which(t) is None]
+    if missing:
+        print(f"  (skipped: {', '.join(missing)} not installed — apt-get install wrk nginx-light)")
+        return
+    with Kyogikai(db, actor="bench") as app:
+        app.sync()
+        body_id = app.body("幹事会")["id"]
+    path = f"/feeds/body/{body_id}.ics"
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", db, "serve", "--port", str(port), "--no-access-log"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    static = work / "static"
+    export = work / "export"
+    procs: list[subprocess.Popen] = [server]
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+        resp = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}")
+        body, etag = resp.read(), resp.headers["ETag"]
+        (static / "feeds" / "body").mkdir(parents=True, exist_ok=True)
+        (static / "feeds" / "body" / f"{body_id}.ics").write_bytes(body)
+        subprocess.run([sys.executable, "-m", "kyogikai", "--db", db, "export-feeds", str(export)], check=True,
+                       capture_output=True)
+        exported = next(export.rglob(f"{body_id}.ics"))
+        nport, eport = free_port(), free_port()
+        procs.append(nginx(static, nport, work))
+        procs.append(nginx(export, eport, work))
+        wait_for(f"http://127.0.0.1:{nport}/feeds/body/{body_id}.ics")
+        n_etag = urllib.request.urlopen(f"http://127.0.0.1:{nport}/feeds/body/{body_id}.ics").headers["ETag"]
+
+        ours = wrk(f"http://127.0.0.1:{port}{path}")
+        base = wrk(f"http://127.0.0.1:{nport}/feeds/body/{body_id}.ics")
+        record(f"feed server 200s (p99 ours {ours[1]:.1f} ms, nginx {base[1]:.1f} ms)", ours[0], base[0], "req/s",
+               ">=", 0.5, f"幹事会 feed, {len(body)} bytes, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} keep-alive")
+        ours = wrk(f"http://127.0.0.1:{port}{path}", f"If-None-Match: {etag}")
+        base = wrk(f"http://127.0.0.1:{nport}/feeds/body/{body_id}.ics", f"If-None-Match: {n_etag}")
+        record(f"feed server 304s (p99 ours {ours[1]:.1f} ms, nginx {base[1]:.1f} ms)", ours[0], base[0], "req/s",
+               ">=", 0.5, "revalidation with the ETag each server gave")
+        rel = exported.relative_to(export).as_posix()
+        wait_for(f"http://127.0.0.1:{eport}/{rel}")
+        exp = wrk(f"http://127.0.0.1:{eport}/{rel}")
+        record(f"static export served by nginx (p99 {exp[1]:.1f} ms)", exp[0], base[0], "req/s", ">=", 0.5,
+               "kyogikai export-feeds output served by nginx, against nginx serving the server's bytes")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -1,0 +1,66 @@
+"""Commands for participation records: ``participation`` and ``members import``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import participation as pt
+from ..app import UserError
+from ..members_csv import import_members_file
+from .base import State, cli, fiscal_year_from, pass_app
+from .organisation import members
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="List each member created, renamed or reclassified.")
+@pass_app
+def members_import(s: State, file: Path, dry_run: bool, verbose: bool) -> None:
+    """Load member organisations from a CSV file (name,kind,code,class or 団体名,種別,団体コード,区分).
+
+    Idempotent and all or nothing: a bad row names its line and field and nothing is written; the
+    same file again writes nothing; a changed name for a known code records a rename.
+    """
+    result = import_members_file(s.app, file, dry_run=dry_run)
+    if verbose:
+        for line in result.details():
+            click.echo(line)
+    click.echo(result.summary())
+
+
+@cli.command("participation")
+@click.option("--member", help="One member organisation's record (name, former name or code), with its drill results.")
+@click.option("--body", help="One body's roster-by-meeting matrix (name or path).")
+@click.option("--fiscal-year", help="2023, 令和5年度, R5 (default: the current fiscal year).")
+@click.option("--format", "fmt", type=click.Choice(list(pt.FORMATS)), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@pass_app
+def participation(s: State, member: str | None, body: str | None, fiscal_year: str | None, fmt: str,
+                  output: Path | None) -> None:
+    """Participation records: per member organisation, per body, or (neither) every member in one table.
+
+    Meetings count when held (not cancelled; held or already over) while the member was on the
+    body's roster; replies to a written deliberation count as attended; attendance not recorded is
+    shown apart and left out of the rate.  CSV is UTF-8 with a BOM for Excel.
+    """
+    rep = pt.report(s.app, fiscal_year=fiscal_year_from(fiscal_year), member=member, body=body)
+    data = pt.render(rep, fmt)
+    if output is not None:
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise UserError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {output}")
+        return
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # a text-only stream: let it encode
+        out.write(data.decode("utf-8"))
+    else:
+        out.flush()
+        buffer.write(data)
+        buffer.flush()

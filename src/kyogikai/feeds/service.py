@@ -1,0 +1,371 @@
+"""Feeds, pages and private feed tokens over the application (used by the CLI and the web app).
+
+Every read is a query on the ``feeds`` read model (``projections/feeds.py``): one indexed query per
+feed, whatever the length of the log.  :meth:`FeedService.fresh` first applies the events recorded
+since the last look (by any process), so a long-running server shows them without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+from uuid import UUID
+
+from ..app import Kyogikai, UserError
+from ..dates import format_date
+from ..domain.events import NotFound
+from ..domain.formats import label_of
+from ..domain.organisation import SECTION_TITLES, Section
+from ..domain.tokens import FeedToken
+from ..projections import feeds as rm
+from ..projections.runtime import SQLRows
+from . import ics
+from .urls import TOKEN_RE, Subscribe, feed_path, page_path, private_path
+
+TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 bits, 43 characters
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One rendered feed: what an HTTP answer or a file needs."""
+
+    key: str
+    kind: str
+    ref_id: str | None
+    title: str | None
+    body: bytes
+    etag: str                        # strong: quoted sha256 of the body
+    last_modified: dt.datetime | None
+    path: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    token: str                       # shown once, never stored
+    id: str
+    member: str
+    subscribe: Subscribe
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _items(rows: SQLRows, feed_key: str, private: bool) -> list[dict[str, Any]]:
+    cols = ", ".join(f"i.{c}" for c in rm.ITEMS.columns)
+    sql = (f"SELECT {cols} FROM {rm.ENTRIES.name} e JOIN {rm.ITEMS.name} i ON i.id = e.item_id "
+           "WHERE e.feed_key = ?" + ("" if private else " AND i.public = 1"))
+    return [dict(zip(rm.ITEMS.columns, r)) for r in rows.execute(sql, [feed_key])]
+
+
+class FeedService:
+    def __init__(self, app: Kyogikai, base_url: str) -> None:
+        self.app, self.base_url = app, base_url
+        self._seen = -1
+        self._version: int | None = None
+        # rendered feeds, valid while the log stands where it stood when they were rendered
+        self._rendered: dict[tuple, Feed | None] = {}
+
+    # -- freshness -------------------------------------------------------------------------------
+    def fresh(self) -> None:
+        """Apply events recorded since the last look (by this or any other process)."""
+        version = self.app.reads.data_version()  # SQLite: a pragma, no query, tells whether anyone wrote
+        if version is not None and version == self._version and self._seen >= 0:
+            return
+        self._version = version
+        top = self.app.store.max_position()
+        if top != self._seen:
+            self.app.sync()
+            self._seen = top
+            self._rendered.clear()
+
+    def _read(self) -> Any:
+        return self.app.reads.transaction(write=False)
+
+    # -- feeds -----------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def subscribe(self, kind: str, ref_id: str | None = None) -> Subscribe:
+        return Subscribe.of(self.url(feed_path(kind, ref_id)))
+
+    def feed(self, kind: str, ref_id: str | None = None, *, private: bool = False, path: str | None = None) -> Feed | None:
+        """A feed by kind and id; None when there is none (or, unless ``private``, it is not public).
+
+        A rendered feed is kept until the log moves (``fresh`` sees a new position), so repeated
+        requests between two changes cost a dictionary lookup instead of a query and a render.
+        """
+        cache_key = (kind, ref_id, private, path)
+        if cache_key in self._rendered and self._seen >= 0:
+            return self._rendered[cache_key]
+        feed = self._feed(kind, ref_id, private=private, path=path)
+        if len(self._rendered) > 2000:
+            self._rendered.clear()
+        self._rendered[cache_key] = feed
+        return feed
+
+    def _feed(self, kind: str, ref_id: str | None, *, private: bool, path: str | None) -> Feed | None:
+        k = rm.key(kind, ref_id)
+        with self._read() as rows:
+            meta = rows.get(rm.FEEDS, k)
+            if meta is None:
+                if kind != rm.ALL:
+                    return None
+                meta = {"key": k, "kind": kind, "ref_id": None, "title": None, "public": 1, "changed_at": None,
+                        "public_changed_at": None}
+            if not meta["public"] and not private:
+                return None
+            items = _items(rows, k, private)
+        return self._render(meta, items, private, path or feed_path(kind, ref_id))
+
+    def _render(self, meta: dict, items: list[dict], private: bool, path: str) -> Feed:
+        kind, ref_id = meta["kind"], meta["ref_id"]
+        body = ics.render(kind, meta["title"], items, self.base_url, feed_url=self.url(path),
+                          page_url=self.url(page_path(kind, ref_id)), private=private)
+        changed = meta["changed_at"] if private else meta["public_changed_at"]  # see projections.feeds._touch
+        stamps = [s for s in [changed, *(i["modified_at"] for i in items)] if s]
+        return Feed(meta["key"], kind, ref_id, meta["title"], body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+                    ics.http_date(max(stamps)) if stamps else None, path)
+
+    def private_feed(self, token: str) -> Feed | None:
+        """A member's private feed (with the items of its non-public bodies); None for a bad or revoked token."""
+        row = self.token_row(token)
+        if row is None:
+            return None
+        return self.feed("member", row["member_id"], private=True, path=private_path("TOKEN"))
+
+    def public_feeds(self) -> list[dict[str, Any]]:
+        with self._read() as rows:
+            metas = [f for f in rows.find(rm.FEEDS, order=("kind", "key")) if f["public"]]
+        if not any(f["key"] == rm.ALL for f in metas):
+            metas.insert(0, {"key": rm.ALL, "kind": rm.ALL, "ref_id": None, "title": None})
+        return metas
+
+    def feed_for(self, body: str | None = None, programme: str | None = None, member: str | None = None) -> Feed:
+        """The feed the CLI asks for by name (one of body, programme, member; none: everything)."""
+        given = [x for x in (body, programme, member) if x is not None]
+        if len(given) > 1:
+            raise UserError("feed: give at most one of --body, --programme, --member")
+        self.fresh()
+        if body is not None:
+            b = self.app.body(body)
+            f = self.feed("body", b["id"])
+            if f is None:
+                raise UserError(f"body: {b['name']!r} is non-public: it has no public feed")
+            return f
+        if programme is not None:
+            f = self.feed("programme", self.app.programme(programme)["id"])
+        elif member is not None:
+            f = self.feed("member", self.app.member(member)["id"])
+        else:
+            f = self.feed(rm.ALL)
+        if f is None:  # pragma: no cover - every programme and member has a feed row
+            raise NotFound("no such feed")
+        return f
+
+    # -- static export ---------------------------------------------------------------------------
+    def export(self, directory: str | os.PathLike[str]) -> dict[str, int]:
+        """Write every public feed under ``directory`` at its URL path, each replaced atomically.
+
+        Unchanged files are left alone (their time stays the feed's Last-Modified); feed files of
+        bodies that became non-public are removed.  Other files are never touched.
+        """
+        self.fresh()
+        root = Path(directory)
+        counts = {"written": 0, "unchanged": 0, "removed": 0}
+        wanted: set[Path] = set()
+        for meta in self.public_feeds():
+            f = self.feed(meta["kind"], meta["ref_id"])
+            if f is None:  # pragma: no cover - raced with a visibility change
+                continue
+            target = root / f.path.lstrip("/")
+            wanted.add(target)
+            if target.is_file() and target.read_bytes() == f.body:
+                counts["unchanged"] += 1
+                continue
+            write_atomically(target, f.body, f.last_modified)
+            counts["written"] += 1
+        uuid_ics = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.ics")
+        for kind in ("body", "programme", "member"):
+            folder = root / "feeds" / kind
+            if folder.is_dir():
+                for p in folder.iterdir():
+                    if uuid_ics.fullmatch(p.name) and p not in wanted:
+                        p.unlink()
+                        counts["removed"] += 1
+        return counts
+
+    # -- pages -----------------------------------------------------------------------------------
+    def _bodies(self, rows: SQLRows) -> list[dict[str, Any]]:
+        return [b for b in rows.find(rm.BODIES, order=("ord", "name", "id")) if b["public"]]
+
+    def _with_links(self, kind: str, row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "page": self.url(page_path(kind, row["id"])), "subscribe": self.subscribe(kind, row["id"])}
+
+    def _tree(self, bodies: list[dict[str, Any]], parent: str, depth: int = 0) -> Iterator[dict[str, Any]]:
+        for b in bodies:
+            if (b["parent_id"] or b["programme_id"]) == parent:
+                yield {**self._with_links("body", b), "depth": depth}
+                yield from self._tree(bodies, b["id"], depth + 1)
+
+    def catalogue(self) -> dict[str, Any]:
+        """What the front page lists: sections → programmes → body trees; member feeds."""
+        with self._read() as rows:
+            progs = rows.find(rm.PROGRAMMES, order=("ord", "name", "id"))
+            bodies = self._bodies(rows)
+            members = sorted(rows.find(rm.MEMBERS), key=lambda mb: (mb["code"] or "", mb["name"], mb["id"]))
+        sections = []
+        for sec in Section:
+            ps = [{**self._with_links("programme", p), "bodies": list(self._tree(bodies, p["id"]))}
+                  for p in progs if p["section"] == sec.value]
+            if ps:
+                sections.append({"title": SECTION_TITLES[sec], "programmes": ps})
+        return {"sections": sections, "all": self.subscribe(rm.ALL),
+                "members": [self._with_links("member", mb) for mb in members]}
+
+    def _page_items(self, rows: SQLRows, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        import json
+
+        bodies = {b["id"]: b for b in self._bodies(rows)}
+        out = []
+        for i in ics.order(items):
+            body = bodies.get(i["body_id"]) if i["body_id"] else None
+            place = "・".join(x for x in (label_of(i["format"], i["format_label"]), i["venue"]) if x)
+            out.append({**i, "agenda_items": [a for a in json.loads(i["agenda"] or "[]") if not a["withdrawn"]],
+                        "place": place,
+                        "body_name": body["name"] if body else None,
+                        "page": self.url(i["url_path"]) if i["url_path"] else None})
+        return out
+
+    def upcoming(self, today: dt.date, limit: int = 30) -> list[dict[str, Any]]:
+        cols = ", ".join(rm.ITEMS.columns)
+        with self._read() as rows:
+            found = rows.execute(f"SELECT {cols} FROM {rm.ITEMS.name} WHERE public = 1 AND end_date >= ? "
+                                 "ORDER BY start_date, COALESCE(start_time, ''), end_date, id LIMIT ?",
+                                 [today.isoformat(), limit])
+            return self._page_items(rows, [dict(zip(rm.ITEMS.columns, r)) for r in found])
+
+    def _split(self, rows: SQLRows, items: list[dict[str, Any]], today: dt.date) -> dict[str, list]:
+        page = self._page_items(rows, items)
+        t = today.isoformat()
+        return {"upcoming": [i for i in page if i["end_date"] >= t],
+                "past": [i for i in reversed(page) if i["end_date"] < t]}
+
+    def body_page(self, body_id: str, today: dt.date) -> dict[str, Any] | None:
+        with self._read() as rows:
+            body = rows.get(rm.BODIES, body_id)
+            if body is None or not body["public"]:
+                return None
+            prog = rows.get(rm.PROGRAMMES, body["programme_id"])
+            ancestors = [rows.get(rm.BODIES, a) for a in (body["ancestors"] or "").split(",") if a]
+            children = [self._with_links("body", c) for c in rows.find(rm.BODIES, order=("ord", "name", "id"),
+                                                                        parent_id=body_id) if c["public"]]
+            items = self._split(rows, _items(rows, rm.key("body", body_id), False), today)
+        if body["dissolved_on"]:
+            body["dissolved_text"] = format_date(dt.date.fromisoformat(body["dissolved_on"]))
+        return {"body": self._with_links("body", body), "programme": self._with_links("programme", prog),
+                "ancestors": [self._with_links("body", a) for a in ancestors if a], "children": children, **items}
+
+    def programme_page(self, programme_id: str, today: dt.date) -> dict[str, Any] | None:
+        with self._read() as rows:
+            prog = rows.get(rm.PROGRAMMES, programme_id)
+            if prog is None:
+                return None
+            bodies = list(self._tree(self._bodies(rows), programme_id))
+            items = self._split(rows, _items(rows, rm.key("programme", programme_id), False), today)
+        return {"programme": self._with_links("programme", prog), "bodies": bodies, **items}
+
+    # -- private feed tokens ---------------------------------------------------------------------
+    def token_row(self, token: str) -> dict[str, Any] | None:
+        """The live token row for a secret, or None (malformed, unknown or revoked)."""
+        if not TOKEN_RE.fullmatch(token or ""):
+            return None
+        digest = token_hash(token)
+        with self._read() as rows:
+            row = rows.get(rm.TOKENS, digest)
+        if row is None or row["revoked_at"] or not hmac.compare_digest(row["token_hash"], digest):
+            return None
+        return row
+
+    def member_for_token(self, token: str) -> dict[str, Any] | None:
+        """The member organisation a live private token belongs to (for pages behind a token)."""
+        row = self.token_row(token)
+        if row is None:
+            return None
+        with self._read() as rows:
+            return rows.get(rm.MEMBERS, row["member_id"])
+
+    def issue_token(self, member: str, label: str | None = None) -> Issued:
+        self.fresh()
+        m = self.app.member(member)
+        if m["dissolved_on"]:
+            raise UserError(f"member: {m['name']!r} was dissolved on {m['dissolved_on']}")
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        agg = FeedToken.issue(UUID(m["id"]), token_hash(token), label, self.app.actor)
+        self.app.store.save(agg)
+        self.fresh()
+        return Issued(token, str(agg.id), m["name"], Subscribe.of(self.url(private_path(token))))
+
+    def tokens(self, member: str | None = None) -> list[dict[str, Any]]:
+        """Issued tokens (never the secrets): id, member, label, who issued and revoked them when."""
+        self.fresh()
+        where = {"member_id": self.app.member(member)["id"]} if member else {}
+        with self._read() as rows:
+            names = {mb["id"]: mb["name"] for mb in rows.find(rm.MEMBERS)}
+            found = rows.find(rm.TOKENS, order=("issued_at", "id"), **where)
+        return [{"id": r["id"], "member": names.get(r["member_id"], r["member_id"]), "label": r["label"],
+                 "issued_at": r["issued_at"], "issued_by": r["issued_by"], "revoked_at": r["revoked_at"],
+                 "revoked_by": r["revoked_by"]} for r in found]
+
+    def revoke_token(self, ref: str, reason: str | None = None) -> str:
+        """Revoke by the token id shown by ``token list`` (at least 8 hex digits) or by the secret."""
+        self.fresh()
+        ref = ref.strip()
+        with self._read() as rows:
+            if re.fullmatch(r"[0-9a-f-]{8,36}", ref.lower()):
+                hits = [r[0] for r in rows.execute(f"SELECT id FROM {rm.TOKENS.name} WHERE id LIKE ?", [ref.lower() + "%"])]
+            elif TOKEN_RE.fullmatch(ref):
+                row = rows.get(rm.TOKENS, token_hash(ref))
+                hits = [row["id"]] if row else []
+            else:
+                raise UserError("token: give the token id shown by 'kyogikai token list' (8 or more hex digits)")
+        if not hits:
+            raise NotFound(f"token: no token {ref[:8]!r}…")
+        if len(hits) > 1:
+            raise UserError(f"token: {ref!r} is ambiguous: give more digits")
+        agg = self.app.store.get(FeedToken, UUID(hits[0]))
+        if agg is None:  # pragma: no cover - the read model only holds issued tokens
+            raise NotFound("token: not found")
+        agg.revoke(reason, self.app.actor)
+        self.app.store.save(agg)
+        self.fresh()
+        return hits[0]
+
+
+def write_atomically(target: Path, data: bytes, mtime: dt.datetime | None = None) -> None:
+    """Write to a temporary file beside ``target``, flush it to disk, then rename it over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        if mtime is not None:
+            os.utime(tmp, (mtime.timestamp(), mtime.timestamp()))
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

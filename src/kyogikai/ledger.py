@@ -1,0 +1,211 @@
+"""Tamper evidence: a hash chain over the event log, and ``kyogikai verify``.
+
+Every stored event is linked into a chain in stored (notification) order, kept in the table
+``kyogikai_chain(position, event_hash, hash)`` of the same database::
+
+    event_hash_n = sha256(len|originator_id, len|version, len|topic, len|state)   (the exact stored bytes)
+    hash_n       = sha256(hash_{n-1} "|" position_n "|" event_hash_n)              (hash_0 = 64 zeros)
+
+Decisions:
+- **Where the chain grows.**  :meth:`Ledger.extend` runs inside every read-model catch-up, in the
+  same locked transaction (SQLite ``BEGIN IMMEDIATE``, the PostgreSQL advisory lock), before the
+  projections read their batch (``projections/runtime.py``: ``Runtime.catch_up``).  Every CLI
+  command and every long-running reader catches up, so the chain covers what is written within
+  the same command; two processes never extend it at once, and a crash rolls an extension back
+  with the read-model rows of that batch.  ``kyogikai verify`` extends it too, but only when the
+  part already chained is intact (a tampered log is never blessed).
+- **Not a read model.**  The table is never dropped by ``rebuild`` or a projection's new
+  ``VERSION``; it is the record of what the log held when each event was first seen.
+- **What verify finds**, each with its position: an *altered* event (its bytes no longer hash to
+  the chained ``event_hash``), a *deleted* one (chained, missing from ``stored_events`` —
+  including the last one), a *reordered* one (its bytes are chained at another position: rows
+  swapped or moved), an *inserted* one (an unchained event at or below the chain head), and an
+  altered *chain record* (a link that does not follow from its predecessor).  It reports them
+  all, first position first, and exits 5.
+- **Limits, stated.**  The chain sits in the same database, so whoever can write the database can
+  also recompute the chain.  ``verify`` prints the head (``position:hash``); kept elsewhere (the
+  minutes, a mail), ``kyogikai verify --anchor POSITION:HASH`` proves the log up to it unchanged
+  even against a full rewrite.  An event deleted before its first catch-up (a window of one
+  command) leaves no trace.  PostgreSQL's notification ids may have gaps (a rolled-back insert
+  consumes its sequence numbers): positions are chained as they are, gaps are not errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from uuid import UUID
+
+TABLE = "kyogikai_chain"
+GENESIS = "0" * 64
+
+
+def event_digest(originator_id: Any, version: int, topic: str, state: bytes) -> str:
+    """sha256 over the stored event's own fields (length-prefixed, so no two encodings collide)."""
+    h = hashlib.sha256()
+    if isinstance(state, str):  # an edit by hand (SQL replace()) can turn the BLOB into TEXT
+        state = state.encode("utf-8", "surrogatepass")
+    try:
+        oid = str(UUID(str(originator_id))).encode()
+    except ValueError:  # an id edited into something that is no UUID
+        oid = b"!" + str(originator_id).encode("utf-8", "surrogatepass")
+    for part in (oid, str(version).encode(), str(topic).encode("utf-8", "surrogatepass"), bytes(state or b"")):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def link(prev: str, position: int, digest: str) -> str:
+    return hashlib.sha256(f"{prev}|{position}|{digest}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: int
+    kind: str          # altered | deleted | reordered | inserted | chain
+    detail: str
+
+    def __str__(self) -> str:
+        return f"position {self.position}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class Report:
+    events: int = 0                   # stored events seen
+    chained: int = 0                  # chain records checked
+    head: tuple[int, str] | None = None
+    extended: int = 0                 # records added after a clean check
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Ledger:
+    """The hash chain of one store; every method runs on a cursor inside a locked transaction."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind                       # "sqlite" | "postgres"
+        self.pos_col = "rowid" if kind == "sqlite" else "notification_id"
+        self.ph = "?" if kind == "sqlite" else "%s"
+        self._ready = False
+
+    def ensure(self, cur: Any) -> None:
+        if self._ready:
+            return
+        int_type = "INTEGER" if self.kind == "sqlite" else "BIGINT"
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (position {int_type} PRIMARY KEY, "
+                    "event_hash TEXT NOT NULL, hash TEXT NOT NULL)")
+        self._ready = True
+
+    def head(self, cur: Any) -> tuple[int, str]:
+        self.ensure(cur)
+        cur.execute(f"SELECT position, hash FROM {TABLE} ORDER BY position DESC LIMIT 1")
+        row = cur.fetchone()
+        return (int(row[0]), row[1]) if row else (0, GENESIS)
+
+    def _events(self, cur: Any, after: int, limit: int | None = None) -> list[tuple]:
+        sql = (f"SELECT {self.pos_col}, originator_id, originator_version, topic, state FROM stored_events "
+               f"WHERE {self.pos_col} > {self.ph} ORDER BY {self.pos_col}")
+        params: list[Any] = [after]
+        if limit is not None:
+            sql += f" LIMIT {self.ph}"
+            params.append(limit)
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+    def extend(self, cur: Any, limit: int = 1000) -> int:
+        """Chain up to ``limit`` stored events after the chain head; returns how many were chained."""
+        pos, prev = self.head(cur)
+        rows = self._events(cur, pos, limit)
+        records = []
+        for position, oid, version, topic, state in rows:
+            digest = event_digest(oid, version, topic, state)
+            prev = link(prev, int(position), digest)
+            records.append((int(position), digest, prev))
+        if records:
+            cur.executemany(f"INSERT INTO {TABLE} (position, event_hash, hash) VALUES ({self.ph}, {self.ph}, {self.ph})",
+                            records)
+        return len(records)
+
+    def _chain(self, cur: Any) -> Iterator[tuple[int, str, str]]:
+        cur.execute(f"SELECT position, event_hash, hash FROM {TABLE} ORDER BY position")
+        for p, e, h in cur.fetchall():
+            yield int(p), e, h
+
+    def verify(self, cur: Any, anchor: tuple[int, str] | None = None, extend: bool = True) -> Report:
+        """Check every chained event against the stored events; extend the chain when all is well."""
+        self.ensure(cur)
+        chain = list(self._chain(cur))          # read the chain first: what it holds was committed earlier
+        events = [(int(p), event_digest(o, v, t, s)) for p, o, v, t, s in self._events(cur, 0)]
+        rep = Report(events=len(events), chained=len(chain))
+        stored = dict(events)
+        chained_at = {pos: digest for pos, digest, _ in chain}
+        where_chained: dict[str, int] = {}
+        for pos, digest, _ in chain:
+            where_chained.setdefault(digest, pos)
+        where_stored: dict[str, int] = {}
+        for pos, digest in events:
+            where_stored.setdefault(digest, pos)
+        found: list[Problem] = []
+
+        prev = GENESIS
+        for pos, digest, h in chain:
+            if link(prev, pos, digest) != h:
+                found.append(Problem(pos, "chain", "the chain record does not follow from the one before it "
+                                                   "(the kyogikai_chain table was edited)"))
+            prev = h
+            now = stored.get(pos)
+            if now is None:
+                moved = where_stored.get(digest)
+                if moved is not None and chained_at.get(moved) != digest:
+                    found.append(Problem(pos, "reordered", f"the event chained here is now stored at position {moved}"))
+                else:
+                    found.append(Problem(pos, "deleted", "the event chained here is missing from stored_events"))
+            elif now != digest:
+                origin = where_chained.get(now)
+                if origin is not None and origin != pos:
+                    found.append(Problem(pos, "reordered", f"the event stored here was chained at position {origin}"))
+                else:
+                    found.append(Problem(pos, "altered", "the stored event differs from the one chained here"))
+        head_pos = chain[-1][0] if chain else 0
+        for pos, digest in events:
+            if pos in chained_at:
+                continue
+            origin = where_chained.get(digest)
+            if origin is not None and stored.get(origin) != digest:
+                found.append(Problem(pos, "reordered", f"the event chained at position {origin} is stored here"))
+            elif pos < head_pos:
+                found.append(Problem(pos, "inserted", "an event below the chain head that was never chained"))
+        if anchor is not None:
+            a_pos, a_hash = anchor
+            rec = next((h for p, _, h in chain if p == a_pos), None)
+            if rec is None:
+                found.append(Problem(a_pos, "chain", "the anchor's position is not in the chain"))
+            elif rec != a_hash:
+                found.append(Problem(a_pos, "chain", "the chain no longer has the anchor's hash here "
+                                                     "(the log up to this position was rewritten)"))
+        # one line per position and kind, in position order
+        seen: set[tuple[int, str]] = set()
+        for p in sorted(found, key=lambda x: (x.position, x.kind)):
+            if (p.position, p.kind) not in seen:
+                seen.add((p.position, p.kind))
+                rep.problems.append(p)
+        if rep.ok and extend:
+            while True:
+                n = self.extend(cur, 5000)
+                rep.extended += n
+                if n < 5000:
+                    break
+        rep.head = self.head(cur) if (chain or rep.extended) else None
+        return rep
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    pos, _, h = text.strip().partition(":")
+    h = h.strip().lower()
+    if not pos.strip().isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+        raise ValueError(f"anchor {text!r}: expected POSITION:HASH as printed by 'kyogikai verify' (64 hex digits)")
+    return int(pos), h

@@ -1,0 +1,191 @@
+"""Tamper evidence (issue 7, item 7): the hash chain and ``kyogikai verify``.
+
+Every test alters the database directly — as an intruder with SQL access would — BEFORE the first
+``verify``, so the chain it checks is the one grown by the ordinary commands' catch-ups.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kyogikai.app import Kyogikai
+
+from .conftest import CLI
+from .dbtools import (count_events, execute, insert_raw_event, is_sqlite, move_event, pos_col, positions,
+                      scenario_store, swap_events)
+from .scenario import run_scenario
+
+TAMPERED = 5
+
+
+def problems(r) -> list[tuple[int, str]]:
+    return [(int(m.group(1)), m.group(2)) for m in re.finditer(r"^position (\d+): (\w+): ", r.out, re.M)]
+
+
+def check_refused(r) -> None:
+    assert r.code == TAMPERED
+    assert r.err.count("\n") == 1 and r.err.startswith("error: the log fails verification"), r.err
+    assert "Traceback" not in r.out + r.err
+
+
+def test_intact_log_verifies_and_chain_follows_every_command(cli, db):
+    ids = run_scenario(cli)
+    n = count_events(db)
+    chained = execute(db, "SELECT COUNT(*), MAX(position) FROM kyogikai_chain")[0]
+    assert chained == (n, positions(db)[-1])          # the commands' catch-ups chained everything
+    r = cli("verify")
+    assert f"verified {n} event(s): the chain of {n} is intact" in r.out
+    head = re.search(r"^head (\d+:[0-9a-f]{64})$", r.out, re.M).group(1)
+    cli("meeting", "hold", ids["第1回幹事会"][:8])
+    cli("rebuild")                                      # the chain is not a read model
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == n + 1
+    r = cli("verify", "--anchor", head)
+    assert "anchor" in r.out and "holds" in r.out
+
+
+def test_altered_event_is_reported_with_its_position(cli, db):
+    scenario_store(db)
+    pos = positions(db)[5]
+    execute(db, f"UPDATE stored_events SET state = ? WHERE {pos_col(db)} = ?",
+            (b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"forged"}', pos))
+    r = cli("verify", expect=TAMPERED)
+    check_refused(r)
+    assert problems(r) == [(pos, "altered")]
+    assert f"first at position {pos} (altered)" in r.err
+
+
+def test_one_changed_byte_in_state_topic_or_version_is_found(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    # a one-character edit of the JSON (the 第2回 meeting moves a day), a topic, a version
+    state = execute(db, f"SELECT state FROM stored_events WHERE {pos_col(db)} = ?", (p[3],))[0][0]
+    edited = bytes(state).replace(b'"20', b'"19', 1)
+    assert edited != bytes(state)
+    execute(db, f"UPDATE stored_events SET state = ? WHERE {pos_col(db)} = ?", (edited, p[3]))
+    execute(db, f"UPDATE stored_events SET topic = ? WHERE {pos_col(db)} = ?", ("kyogikai:BodyRenamed:v1", p[7]))
+    execute(db, f"UPDATE stored_events SET originator_version = originator_version + 100 WHERE {pos_col(db)} = ?", (p[9],))
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(p[3], "altered"), (p[7], "altered"), (p[9], "altered")]
+
+
+def test_deleted_events_including_the_last_are_reported(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} IN (?, ?)", (p[2], p[-1]))
+    r = cli("verify", expect=TAMPERED)
+    check_refused(r)
+    assert problems(r) == [(p[2], "deleted"), (p[-1], "deleted")]
+
+
+def test_deleted_last_event_is_found_after_new_events_were_written(cli, db):
+    ids = scenario_store(db)
+    last = positions(db)[-1]
+    execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} = ?", (last,))
+    cli("meeting", "hold", ids["第1回幹事会"][:8])     # SQLite reuses the freed position, PostgreSQL does not
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(last, "altered" if is_sqlite(db) else "deleted")]
+
+
+def test_reordered_events_are_reported(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    swap_events(db, p[4], p[6])
+    top = p[-1] + 50
+    move_event(db, p[1], top)                          # moved to the end, out of its place
+    r = cli("verify", expect=TAMPERED)
+    check_refused(r)
+    assert problems(r) == [(p[1], "reordered"), (p[4], "reordered"), (p[6], "reordered"), (top, "reordered")]
+    assert f"position {p[4]}: reordered: the event stored here was chained at position {p[6]}" in r.out
+
+
+def test_inserted_event_below_the_head_is_reported(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} = ?", (p[2],))
+    execute(db, "DELETE FROM kyogikai_chain WHERE position = ?", (p[2],))   # a careful intruder…
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(p[3], "chain")]                                  # …breaks the next link
+    # a forged event slipped into the freed position below the head
+    execute(db, f"INSERT INTO stored_events (originator_id, originator_version, topic, state, {pos_col(db)}) "
+                "VALUES (?, 1, 'kyogikai:ProgrammeRenamed:v1', ?, ?)",
+            ("0" * 31 + "1" if is_sqlite(db) else "00000000-0000-4000-8000-000000000001",
+             b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"n"}', p[2]))
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(p[2], "inserted"), (p[3], "chain")]
+
+
+def test_edited_chain_is_reported(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    execute(db, "UPDATE kyogikai_chain SET hash = ? WHERE position = ?", ("f" * 64, p[4]))
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(p[4], "chain"), (p[5], "chain")]
+
+
+def test_rewritten_log_and_chain_fail_against_an_anchor(cli, db):
+    """An intruder who also recomputes the chain is caught by a head kept elsewhere."""
+    scenario_store(db)
+    head = re.search(r"^head (\S+)$", cli("verify").out, re.M).group(1)
+    p = positions(db)
+    execute(db, f"UPDATE stored_events SET state = ? WHERE {pos_col(db)} = ?",
+            (b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"forged"}', p[0]))
+    execute(db, "DELETE FROM kyogikai_chain")
+    assert "intact" in cli("verify").out                 # the chain starts anew: nothing to compare with…
+    r = cli("verify", "--anchor", head, expect=TAMPERED)  # …except the anchor
+    assert problems(r) == [(int(head.split(":")[0]), "chain")]
+    assert "rewritten" in r.out
+    assert "--anchor" in cli("verify", "--anchor", "12:xyz", expect=2).err
+
+
+def test_tampered_log_is_not_chained_further(cli, db):
+    ids = scenario_store(db)
+    p = positions(db)
+    execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} = ?", (p[3],))
+    insert_raw_event(db, "00000000-0000-4000-8000-000000000001", 1, "kyogikai:ProgrammeRenamed:v1",
+                     b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"n"}')
+    # an event not yet chained when verify runs on a tampered log stays unchained
+    with Kyogikai(db, actor="t") as k:
+        k.runtime.ledger = None
+        k.sync()
+    before = execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0]
+    cli("verify", expect=TAMPERED)
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == before
+    assert ids
+
+
+def test_events_written_without_catch_up_are_chained_by_the_next_command(db):
+    with Kyogikai(db, actor="t") as k:
+        k.create_programme("会議運営", "all", 8)
+        k.create_body("幹事会", programme="会議運営")
+    from kyogikai.dates import parse_period
+    from kyogikai.domain.formats import Format
+    from kyogikai.domain.meeting import Kind, Meeting
+
+    with Kyogikai(db, actor="other") as k:
+        b = k.body("幹事会")
+        m = Meeting.schedule(kind=Kind.MEETING, programme_id=b["programme_id"], body_id=b["id"], ordinal=1,
+                             period=parse_period("令和5年5月24日"), format=Format.WEB, actor="other")
+        k.store.save(m)                                   # events only, no catch-up
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == 2
+    CLI(db)("meetings")
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == 3
+
+
+def test_verify_on_an_empty_store(tmp_path):
+    r = CLI(str(tmp_path / "empty.sqlite"))("verify")
+    assert "verified 0 event(s)" in r.out and "(empty log)" in r.out
+
+
+def test_chain_catches_up_in_batches_on_an_old_store(db):
+    """A store written before the chain existed is chained by its next write's catch-up, batch by batch."""
+    cli = CLI(db)
+    ids = scenario_store(db)
+    execute(db, "DROP TABLE kyogikai_chain")
+    with Kyogikai(db, actor="t") as k:
+        k.runtime.batch = 3
+        k.hold(ids["第1回幹事会"])
+    n = count_events(db)
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == n
+    assert "intact" in cli("verify").out
+    execute(db, "DROP TABLE kyogikai_chain")
+    assert f"intact, {n} newly chained" in cli("verify").out      # or by verify itself
