@@ -3,7 +3,7 @@
 The sample ships in the package (``data/``): the council's organisation and the year's meetings
 and activities as facts (bodies, dates, formats, venues, agenda titles) in the report's text
 format, with narrative paragraphs written in our own words, plus the member organisations
-(``data/members.csv``, when present).  It is loaded through the same importer and application
+(``data/members.csv``: the prefecture and its 54 municipalities).  It is loaded through the same importer and application
 commands a clerk uses, then completed with what a report does not carry: meeting times, the
 幹事会's roster and attendance, drill participants and results, and the next fiscal year's first
 meetings so the calendar feeds have something upcoming.
@@ -19,6 +19,7 @@ from typing import Callable
 
 from .app import Kyogikai, UserError
 from .dates import parse_period, parse_time
+from .members_csv import import_members_text
 from .domain.formats import Format
 from .report.importer import import_report_text
 from .report.service import render, report_doc
@@ -28,10 +29,6 @@ DEMO_FISCAL_YEAR = 2023
 
 def data_text(name: str) -> str:
     return resources.files("kyogikai").joinpath("data", name).read_text(encoding="utf-8")
-
-
-def has_data(name: str) -> bool:
-    return resources.files("kyogikai").joinpath("data", name).is_file()
 
 
 def _find(app: Kyogikai, label: str, fy: int = DEMO_FISCAL_YEAR, body: str | None = None) -> str:
@@ -52,16 +49,8 @@ def build_demo(app: Kyogikai, progress: Callable[[str], None] | None = None) -> 
     say("importing the FY2023 sample")
     import_report_text(app, data_text("demo_fy2023_report.txt"))
 
-    members_loaded = False
-    if has_data("members.csv"):
-        try:
-            from .members_csv import import_members_text  # built by the participation records
-        except ImportError:  # pragma: no cover - depends on what is installed
-            import_members_text = None  # type: ignore[assignment]
-        if import_members_text is not None:
-            say("loading member organisations")
-            import_members_text(app, data_text("members.csv"))
-            members_loaded = True
+    say("loading member organisations")
+    import_members_text(app, data_text("members.csv"))
 
     say("adding times, rosters and attendance")
     # times the report does not print
@@ -77,20 +66,20 @@ def build_demo(app: Kyogikai, progress: Callable[[str], None] | None = None) -> 
         if m["status"] == "scheduled":
             app.hold(m["id"])
 
-    if members_loaded:
-        for name in BOARD:
-            app.join(name, body="幹事会", since=dt.date(2023, 4, 1))
-        for label, absent in ABSENCES.items():
-            mid = _find(app, label, body="幹事会")
-            app.record_attendance(mid, [(n, "absent" if n in absent else "present") for n in BOARD])
-        drills = [m for m in app.meetings(DEMO_FISCAL_YEAR) if m["kind"] == "drill"]
-        takers = ["愛知県", "名古屋市", "豊橋市", "岡崎市", "一宮市", "春日井市", "豊田市", "安城市", "東郷町", "飛島村"]
-        for round_no, drill in enumerate(drills, start=1):
-            app.record_participation(drill["id"], takers)
-            for i, name in enumerate(takers):
-                sent = 40 + 17 * i
-                opened = (sent * (11 - i - 3 * round_no)) // 100 if (11 - i - 3 * round_no) > 0 else i % 2
-                app.record_drill_result(drill["id"], name, sent, opened)
+    # the 幹事会's roster and attendance, the drills' participants and results
+    for name in BOARD:
+        app.join(name, body="幹事会", since=dt.date(2023, 4, 1))
+    for label, absent in ABSENCES.items():
+        mid = _find(app, label, body="幹事会")
+        app.record_attendance(mid, [(n, "absent" if n in absent else "present") for n in BOARD])
+    drills = [m for m in app.meetings(DEMO_FISCAL_YEAR) if m["kind"] == "drill"]
+    takers = ["愛知県", "名古屋市", "豊橋市", "岡崎市", "一宮市", "春日井市", "豊田市", "安城市", "東郷町", "飛島村"]
+    for round_no, drill in enumerate(drills, start=1):
+        app.record_participation(drill["id"], takers)
+        for i, name in enumerate(takers):
+            sent = 40 + 17 * i
+            opened = (sent * (11 - i - 3 * round_no)) // 100 if (11 - i - 3 * round_no) > 0 else i % 2
+            app.record_drill_result(drill["id"], name, sent, opened)
 
     say("scheduling the first meetings of the current fiscal year")
     upcoming = [
