@@ -16,36 +16,11 @@ from .scenario import run_scenario
 
 
 def headings(doc) -> list[str]:
-    out: list[str] = []
-
-    def walk(b):
-        out.append(b.name)
-        for c in b.children:
-            walk(c)
-
-    for s in doc.sections:
-        out.append(s.title)
-        for p in s.programmes:
-            out.append(p.title)
-            for b in p.bodies:
-                walk(b)
-    return out
+    return doc.headings()
 
 
 def paragraphs(doc) -> list[str]:
-    out: list[str] = []
-
-    def walk(b):
-        out.extend(b.paragraphs)
-        for c in b.children:
-            walk(c)
-
-    for s in doc.sections:
-        for p in s.programmes:
-            out.extend(p.paragraphs)
-            for b in p.bodies:
-                walk(b)
-    return out
+    return doc.paragraphs()
 
 
 def imported(cli: CLI, tmp_path: Path, text: str, name: str = "report.txt") -> str:

@@ -45,6 +45,7 @@ from ..domain import tokens as t
 from ..domain.events import DomainEvent
 from ..domain.formats import label_of
 from ..domain.naming import item_label
+from .common import update_row as _update, when_columns as _when
 from .runtime import Rows, Table
 
 NAME = "feeds"
@@ -269,13 +270,6 @@ def _left(e: o.BodyMemberLeft | o.ProgrammeMemberLeft, rows: Rows) -> None:
         _recheck(rows, item, mid, stamp(e))
 
 
-def _update(rows: Rows, table: Table, id: str, **changes: object) -> None:
-    row = rows.get(table, id)
-    if row is not None:
-        row.update(changes)
-        rows.put(table, row)
-
-
 # --- who an item belongs to ---------------------------------------------------------------------
 
 def _for_every_member(rows: Rows, item: dict) -> bool:
@@ -429,12 +423,6 @@ def _refresh(rows: Rows, item: dict, at: str, changed: bool = False) -> bool:
 
 
 # --- meetings and activities --------------------------------------------------------------------
-
-def _when(e: m.When) -> dict[str, Any]:
-    return {"start_date": e.start.isoformat(), "end_date": e.end.isoformat(), "precision": e.precision,
-            "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
-            "end_time": e.end_time.strftime("%H:%M") if e.end_time else None}
-
 
 def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
     at = stamp(e)

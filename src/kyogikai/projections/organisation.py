@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..domain import organisation as o
 from ..domain.events import DomainEvent
+from .common import update_row as _update
 from .runtime import Rows, Table
 
 NAME = "organisation"
@@ -26,13 +27,6 @@ ROSTER = Table("rm_roster", {
     "owner_id": "text", "member_id": "text", "since": "text", "until": "text"}, ("owner_id", "member_id", "since"),
     indexes=(("member_id",),))
 TABLES = [PROGRAMMES, BODIES, MEMBERS, ROSTER]
-
-
-def _update(rows: Rows, table: Table, id: str, **changes: object) -> None:
-    row = rows.get(table, id)
-    if row is not None:
-        row.update(changes)
-        rows.put(table, row)
 
 
 def apply(e: DomainEvent, rows: Rows) -> None:

@@ -10,6 +10,7 @@ import json
 
 from ..domain import meeting as m
 from ..domain.events import DomainEvent
+from .common import when_columns
 from .runtime import Rows, Table
 
 NAME = "schedule"
@@ -30,10 +31,7 @@ TABLES = [MEETINGS, AGENDA]
 
 
 def _when(e: m.When) -> dict:
-    return {"start_date": e.start.isoformat(), "end_date": e.end.isoformat(), "precision": e.precision,
-            "fiscal_year": e.period.fiscal_year,
-            "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
-            "end_time": e.end_time.strftime("%H:%M") if e.end_time else None}
+    return {**when_columns(e), "fiscal_year": e.period.fiscal_year}
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: object) -> None:

@@ -71,24 +71,41 @@ class SectionNode:
     title: str
     programmes: list[ProgrammeNode] = field(default_factory=list)
 
+    def walk(self) -> list[ProgrammeNode | BodyNode]:
+        """Its programmes and their bodies in document order (bodies depth first)."""
+        out: list[ProgrammeNode | BodyNode] = []
+
+        def body(b: BodyNode) -> None:
+            out.append(b)
+            for child in b.children:
+                body(child)
+
+        for programme in self.programmes:
+            out.append(programme)
+            for b in programme.bodies:
+                body(b)
+        return out
+
 
 @dataclass
 class ReportDoc:
     fiscal_year: int
     sections: list[SectionNode] = field(default_factory=list)
 
+    def walk(self) -> list[ProgrammeNode | BodyNode]:
+        """Every programme and body node in document order (bodies depth first)."""
+        return [node for section in self.sections for node in section.walk()]
+
     def entries(self) -> list[Entry]:
         """Every entry in document order (programme entries, then bodies depth first)."""
-        out: list[Entry] = []
+        return [e for node in self.walk() for e in node.entries]
 
-        def walk(body: BodyNode) -> None:
-            out.extend(body.entries)
-            for child in body.children:
-                walk(child)
+    def paragraphs(self) -> list[str]:
+        """Every narrative paragraph in document order."""
+        return [p for node in self.walk() for p in node.paragraphs]
 
-        for section in self.sections:
-            for programme in section.programmes:
-                out.extend(programme.entries)
-                for body in programme.bodies:
-                    walk(body)
-        return out
+    def headings(self) -> list[str]:
+        """Section, programme, body, sub-body and group headings in order (without numbering)."""
+        return [text for section in self.sections
+                for text in [section.title, *(n.title if isinstance(n, ProgrammeNode) else n.name
+                                              for n in section.walk())]]
