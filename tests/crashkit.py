@@ -22,6 +22,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -149,6 +150,8 @@ def copy_sqlite(src: str, dst: str) -> None:
 def spawn(db: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "KYOGIKAI_ACTOR": "crash-trial"}
     env.pop("KYOGIKAI_DEBUG", None)
+    # a killed import leaves its scratch copy (staging.py) in TMPDIR: keep it with the trial's files
+    env["TMPDIR"] = os.environ.get("KYOGIKAI_TRIAL_TMP", tempfile.gettempdir())
     return subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", db, *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -234,6 +237,9 @@ def run_trials(what: str, backend: str, trials: int, seed: int, work: Path, pg_u
         return pg_schema_url(pg_url, f"{what}{i}_{uuid.uuid4().hex[:6]}")
 
     made: list[str] = []
+    scratch = work / "tmp"
+    scratch.mkdir(exist_ok=True)
+    os.environ["KYOGIKAI_TRIAL_TMP"] = str(scratch)
     try:
         if what == "import":
             ref = reference(work)
@@ -304,6 +310,9 @@ def run_trials(what: str, backend: str, trials: int, seed: int, work: Path, pg_u
         else:
             raise ValueError(what)
     finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
         for db in made:
             if db.startswith("postgresql://"):
                 drop_pg_schema(db)

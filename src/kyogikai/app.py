@@ -5,7 +5,8 @@ applied the same way whatever the input.  Every command leaves the read models c
 
 Errors a user can cause raise :class:`UserError` subclasses with a one-line message; nothing is
 written when one is raised (aggregates decide before anything is saved, and a save is one
-transaction).
+transaction).  A concurrent change makes a save raise :class:`ConflictError`; the commands marked
+with :func:`retry_on_conflict` decide again on fresh state and retry, the others report it.
 """
 
 from __future__ import annotations

@@ -9,8 +9,13 @@ Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we
 write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock), read each
 projection's position, read the next batch of notifications after the lowest one, apply them, and
 write the rows and the new positions in the same transaction.  A crash or a concurrent catch-up
-therefore never applies an event twice or skips one.  A projection whose ``VERSION`` changed is
-rebuilt from the log on its next catch-up.
+therefore never applies an event twice or skips one.  Batches go on in the same transaction to the
+end of the log (up to ``Runtime.MAX_TRANSACTION`` events), so a commit always ends where a writer's
+transaction ended and no reader sees half of a command; the same transaction extends the hash
+chain (:mod:`kyogikai.ledger`).  A projection whose ``VERSION`` changed is reset in one transaction
+(tables and position together) and rebuilt from the log on its next catch-up; ``rebuild`` resets
+in the transaction of its first piece.  On PostgreSQL a read transaction is ``REPEATABLE READ``:
+its queries see one snapshot, as SQLite's WAL gives.
 """
 
 from __future__ import annotations
