@@ -42,7 +42,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 def _ms(value: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)", value)
+    m = re.match(r"([\d.]+)\s*(us|ms|s)\b", value)
     if not m:
         return float("nan")
     n, unit = float(m.group(1)), m.group(2)
@@ -56,7 +56,8 @@ def wrk(url: str, header: str | None = None) -> tuple[float, float]:
         cmd[1:1] = ["-H", header]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    found = re.search(r"99%\s+([\d.]+\s*(?:us|ms|s))", out)
+    p99 = _ms(found.group(1)) if found else float("nan")
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx and header is None:
         raise RuntimeError(f"wrk saw {non2xx.group(1)} error responses from {url}")

@@ -4,8 +4,9 @@ The log always starts with the same *core*: the council's organisation (the FY20
 bodies, 55 member organisations, the 幹事会's 13-member roster) and one complete fiscal year,
 FY2023, of meetings with their lifecycle (scheduled, some rescheduled, some cancelled, agenda
 items, outcomes, attendance, held) and activities (drills with per-member results, trainings,
-audits).  Everything beyond the core is *filler*: further fiscal years of meetings of filler
-working groups, so a log of 10,000 events and one of 1,000,000 hold the same FY2023 report and
+audits).  Everything beyond the core is *filler*: further fiscal years of meetings of the
+organisation's 20 working groups (the same groups in every log: a longer log holds more meetings,
+not more bodies), so a log of 10,000 events and one of 1,000,000 hold the same FY2023 report and
 the same 幹事会 feed — which is what the "reads do not depend on log size" measures need.
 
 Events are built with the domain aggregates (so they obey every rule) and stamped with
@@ -56,11 +57,11 @@ class Log:
 
 
 def _meeting_year(log: Log, body: Body, programme: Programme, fy: int, count: int, members: list[Member],
-                  registers: dict) -> Iterator[DomainEvent]:
+                  registers: dict, first: int = 1) -> Iterator[DomainEvent]:
     rnd = log.rnd
     start = dt.date(fy, 4, 10)
-    for n in range(1, count + 1):
-        day = start + dt.timedelta(days=int((n - 1) * 330 / max(count, 1)) + rnd.randrange(0, 5))
+    for n in range(first, first + count):
+        day = start + dt.timedelta(days=int(((n - 1) % count) * 330 / max(count, 1)) + rnd.randrange(0, 5))
         written = rnd.random() < 0.3
         period = Period.of(day, day + dt.timedelta(days=rnd.randrange(4, 10))) if written else Period.of(day)
         m = Meeting.schedule(kind=Kind.MEETING, programme_id=programme.id, body_id=body.id, period=period,
@@ -116,6 +117,9 @@ def generate(seed: int = 1, total: int = 10_000) -> Iterator[DomainEvent]:
     bodies["事業部会"] = Body.create(name="事業部会", kind=BodyKind.SUBCOMMITTEE, programme=progs["あいち共同利用型施設予約システム事業"],
                                  parent=None, order=1, inline=False, public=True, description=None, actor=ACTOR)
     yield from emit(log.take(*bodies.values()))
+    filler = [Body.create(name=f"ワーキンググループ{i}", kind=BodyKind.WORKING_GROUP, programme=council, parent=None,
+                          order=10 + i, inline=False, public=True, description=None, actor=ACTOR) for i in range(1, 21)]
+    yield from emit(log.take(*filler))
     members = [Member.create("愛知県", MemberKind.PREFECTURE, MemberClass.MEMBER, None, ACTOR)]
     members += [Member.create(f"団体{i:02d}市", MemberKind.CITY, MemberClass.MEMBER, None, ACTOR) for i in range(1, 55)]
     yield from emit(log.take(*members))
@@ -144,20 +148,17 @@ def generate(seed: int = 1, total: int = 10_000) -> Iterator[DomainEvent]:
         yield from emit(log.take(d))
 
     # -- filler: other fiscal years of other bodies, until ``total`` ------------------------------
-    made = 0
+    # the same 20 working groups in every log; more events mean more meetings, not more bodies
+    years = [y for pair in zip(range(CORE_FY + 1, 2061), range(CORE_FY - 1, 1989, -1)) for y in pair]
+    rounds = 0
     while produced < total:
-        group = [Body.create(name=f"ワーキンググループ{made + i + 1}", kind=BodyKind.WORKING_GROUP, programme=council,
-                             parent=None, order=10 + made + i, inline=False, public=True, description=None, actor=ACTOR)
-                 for i in range(20)]
-        made += len(group)
-        yield from emit(log.take(*group))
-        years = [y for pair in zip(range(CORE_FY + 1, 2061), range(CORE_FY - 1, 1989, -1)) for y in pair]
         for fy in years:
-            for body in group:
+            for body in filler:
                 if produced >= total:
                     return
                 roster = rnd.sample(members, 10)
-                yield from emit(_meeting_year(log, body, council, fy, 6, roster, registers))
+                yield from emit(_meeting_year(log, body, council, fy, 6, roster, registers, first=6 * rounds + 1))
+        rounds += 1
 
 
 if __name__ == "__main__":  # quick look: counts by event type
