@@ -562,12 +562,10 @@ class Kyogikai:
         """Events of one meeting (id prefix), body, programme or member (name)."""
         self._fresh()
         finders: list[Callable[[str], dict]] = [self.meeting_row, self.body, self.programme, self.member]
-        errors = []
         for find in finders:
             try:
                 row = find(ref)
-            except (UserError, DomainError) as exc:
-                errors.append(str(exc))
+            except (UserError, DomainError):
                 continue
             return self.store.load(UUID(row["id"]))
         raise NotFound(f"nothing called {ref!r}: not a meeting id, body, programme or member")
