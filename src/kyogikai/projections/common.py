@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.meeting import When
+from ..domain.meeting import MeetingDetailsChanged, When
 from .runtime import Rows, Table
 
 
@@ -21,3 +21,11 @@ def when_columns(e: When) -> dict[str, Any]:
     return {"start_date": e.start.isoformat(), "end_date": e.end.isoformat(), "precision": e.precision,
             "start_time": e.start_time.strftime("%H:%M") if e.start_time else None,
             "end_time": e.end_time.strftime("%H:%M") if e.end_time else None}
+
+
+def detail_columns(e: MeetingDetailsChanged) -> dict[str, Any]:
+    """The columns a change of title, format or venue sets (only those the event names)."""
+    changes = {k: getattr(e, k) for k in e.changed}
+    if changes.get("format") is not None:
+        changes["format"] = changes["format"].value
+    return changes

@@ -45,7 +45,7 @@ from ..domain import tokens as t
 from ..domain.events import DomainEvent
 from ..domain.formats import label_of
 from ..domain.naming import item_label
-from .common import update_row as _update, when_columns as _when
+from .common import detail_columns, update_row as _update, when_columns as _when
 from .runtime import Rows, Table
 
 NAME = "feeds"
@@ -461,10 +461,7 @@ def _held(e: m.MeetingHeld, rows: Rows) -> None:
 
 
 def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
-    changes = {k: getattr(e, k) for k in e.changed}
-    if "format" in changes and changes["format"] is not None:
-        changes["format"] = changes["format"].value
-    _change(e, rows, **changes)
+    _change(e, rows, **detail_columns(e))
 
 
 def _agenda(e: m.AgendaItemAdded | m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows) -> None:

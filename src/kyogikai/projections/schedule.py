@@ -10,7 +10,7 @@ import json
 
 from ..domain import meeting as m
 from ..domain.events import DomainEvent
-from .common import when_columns
+from .common import detail_columns, when_columns
 from .runtime import Rows, Table
 
 NAME = "schedule"
@@ -63,10 +63,7 @@ def _held(e: m.MeetingHeld, rows: Rows) -> None:
 
 
 def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
-    changes = {k: getattr(e, k) for k in e.changed}
-    if "format" in changes and changes["format"] is not None:
-        changes["format"] = changes["format"].value
-    _change(e, rows, **changes)
+    _change(e, rows, **detail_columns(e))
 
 
 def _agenda_added(e: m.AgendaItemAdded, rows: Rows) -> None:
