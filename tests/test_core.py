@@ -105,7 +105,41 @@ def test_weekend_and_holiday_warn_and_proceed(cli, db):
     r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "3", "--date", "2023-06-03", "--format", "web")
     assert "土曜日" in r.err
     r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "4", "--date", "令和5年6月3日～6月9日", "--format", "書面開催")
-    assert r.err == ""
+    assert "scheduled anyway" not in r.err
+
+
+def test_far_dates_warn_in_both_calendars(cli, db):
+    """An era typo (平成 for 令和) lands decades away: the warning names the date both ways."""
+    from kyogikai.app import _tokyo_today
+    from kyogikai.dates import fiscal_year, format_date
+
+    run_scenario(cli)
+    today = _tokyo_today()
+    near = dt.date(fiscal_year(today) + 1, 6, 2)           # next fiscal year: no warning
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "7", "--date", near.isoformat(), "--format", "web")
+    assert "fiscal years" not in r.err
+    typo = dt.date(fiscal_year(today) - 30, 6, 2)           # 令和 → 平成 moves a date 30 years back
+    before = count_events(db)
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "8", "--date", format_date(typo), "--format", "web")
+    assert count_events(db) == before + 2                   # recorded (meeting + ordinal register)
+    warning = [line for line in r.err.splitlines() if "fiscal years" in line]
+    assert len(warning) == 1 and typo.isoformat() in warning[0] and format_date(typo) in warning[0]
+    assert "30 fiscal years before" in warning[0]
+
+
+def test_weekday_suffixes_and_japanese_times(cli, db):
+    run_scenario(cli)
+    cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "5", "--date", "令和5年6月1日（木）",
+        "--start-time", "午後2時", "--end-time", "15時半", "--format", "ウェブ会議")
+    rows = [m for m in cli("meetings", "--fiscal-year", "R5年度", "--json").json() if m.get("ordinal") == 5]
+    assert len(rows) == 1, rows
+    assert "ウェブ会議" in cli("meetings", "--fiscal-year", "R5年度").out
+    text = str(rows[0])
+    assert "2023-06-01" in text and "14:00" in text and "15:30" in text
+    before = count_events(db)
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "6", "--date", "令和5年6月1日（金）",
+            "--format", "web", expect=2)
+    assert "木曜日" in r.err and len(r.err.strip().splitlines()) == 1 and count_events(db) == before
 
 
 def test_period_forms_and_times(cli):

@@ -250,18 +250,50 @@ def test_period_json() -> None:
         Period.from_json({"start": "2023-05-12", "end": "2023-05-02", "precision": "day"})
 
 
+# --- weekdays written after a date ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["令和5年6月1日（木）", "令和5年6月1日(木)", "令和5年6月1日 （木）", "令和5年6月1日木曜日",
+                                  "令和5年6月1日(木曜)", "令和5年6月1日(木曜日)", "R5.6.1(木)", "2023-06-01（木）",
+                                  "2023/6/1(木)"])
+def test_weekday_suffix_accepted(text: str) -> None:
+    assert parse_date(text) == D(2023, 6, 1)
+
+
+@pytest.mark.parametrize("text, right", [("令和5年6月1日（金）", "木曜日"), ("令和5年6月2日(木)", "金曜日"),
+                                         ("R5.6.1 水曜日", "木曜日"), ("2023-06-04（土）", "日曜日")])
+def test_wrong_weekday_names_the_right_one(text: str, right: str) -> None:
+    with pytest.raises(DateError, match=f"is a {right}"):
+        parse_date(text)
+
+
+def test_weekday_suffix_in_periods() -> None:
+    assert parse_period("令和5年9月28日（木）～10月5日（木）") == Period(D(2023, 9, 28), D(2023, 10, 5))
+    assert parse_period("令和5年9月28日(木)～30日(土)") == Period(D(2023, 9, 28), D(2023, 9, 30))
+    assert parse_period("令和5年12月25日（月）～令和6年1月10日（水）") == Period(D(2023, 12, 25), D(2024, 1, 10))
+    with pytest.raises(DateError, match="is a 木曜日, not a 金曜日"):
+        parse_period("令和5年9月28日（木）～10月5日（金）")
+    with pytest.raises(DateError, match="is a 木曜日, not a 水曜日"):
+        parse_period("令和5年9月28日（水）～10月5日")
+    with pytest.raises(DateError):
+        parse_period("令和5年9月28日（木）（木）")
+
+
 # --- parse_time --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, expected", [
     ("14:00", dt.time(14, 0)), ("9:30", dt.time(9, 30)), ("09:05", dt.time(9, 5)),
     ("14時", dt.time(14)), ("14時30分", dt.time(14, 30)), ("１４：３０", dt.time(14, 30)),
     ("１０時", dt.time(10)), (" 0:00 ", dt.time(0, 0)), ("14 時 5 分", dt.time(14, 5)),
+    ("14時半", dt.time(14, 30)), ("午後2時", dt.time(14)), ("午後２時３０分", dt.time(14, 30)),
+    ("午前10時", dt.time(10)), ("午前9時半", dt.time(9, 30)), ("午後2:30", dt.time(14, 30)),
+    ("午前0時", dt.time(0)), ("午後0時", dt.time(12)), ("午後12時", dt.time(12)), ("午前12時", dt.time(0)),
 ])
 def test_parse_time(text: str, expected: dt.time) -> None:
     assert parse_time(text) == expected
 
 
-@pytest.mark.parametrize("text", ["24:00", "9:60", "14時61分", "9:5", "14", "午後2時", "", "14時半"])
+@pytest.mark.parametrize("text", ["24:00", "9:60", "14時61分", "9:5", "14", "", "午後13時", "午後2時60分",
+                                  "正午", "14時半30分", "後2時"])
 def test_parse_time_errors(text: str) -> None:
     with pytest.raises(DateError):
         parse_time(text)
@@ -380,7 +412,8 @@ def test_fiscal_year_range_and_format() -> None:
     ("2023", 2023), ("令和5年度", 2023), ("令和5", 2023), ("令和5年", 2023), ("R5", 2023),
     ("r5", 2023), ("FY2023", 2023), ("fy 2023", 2023), ("２０２３", 2023), ("令和５年度", 2023),
     ("ＦＹ２０２３", 2023), ("2023年度", 2023), ("平成31年度", 2019), ("令和元年度", 2019),
-    ("H31", 2019), ("平成元年度", 1989), ("昭和63年度", 1988),
+    ("H31", 2019), ("平成元年度", 1989), ("昭和63年度", 1988), ("R5年度", 2023), ("Ｒ５年度", 2023),
+    ("r5年", 2023), ("H31年度", 2019),
 ])
 def test_parse_fiscal_year(text: str, fy: int) -> None:
     assert parse_fiscal_year(text) == fy

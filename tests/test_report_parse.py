@@ -442,3 +442,21 @@ def test_date_first_layouts() -> None:
         Entry("meeting", "全体会議", period=wp(date(2024, 3, 12)), format=Format.WRITTEN),
         Entry("meeting", "全体会議", period=wp(date(2024, 3, 13))),
     ]
+
+
+@pytest.mark.parametrize("wording, fmt", [("ウェブ会議", Format.WEB), ("Web開催", Format.WEB), ("オンライン会議", Format.WEB),
+                                          ("書面審議", Format.WRITTEN), ("書面表決", Format.WRITTEN),
+                                          ("持ち回り決議", Format.WRITTEN), ("ハイブリッド開催", Format.HYBRID),
+                                          ("対面形式", Format.IN_PERSON)])
+def test_every_wording_the_importer_keeps_is_a_format_option(wording: str, fmt: Format) -> None:
+    """What the importer keeps as a label is what `--format` accepts: one table serves both."""
+    from kyogikai.domain.formats import label_of, parse_format
+
+    text = f"令和5年度事業報告\n1 全団体事業\n(1) 会議運営\nア 幹事会\n・第1回幹事会（令和5年5月24日、{wording}）\n"
+    result = parse_report(text)
+    assert result.problems == []
+    entry = result.doc.sections[0].programmes[0].bodies[0].entries[0]
+    assert (entry.format, entry.venue) == (fmt, None)
+    parsed, label = parse_format(wording)
+    assert parsed == fmt == entry.format and label == entry.format_label
+    assert label_of(parsed, label) == wording

@@ -84,6 +84,11 @@ def retry_on_conflict(command: Callable) -> Callable:
     return attempt
 
 
+def _tokyo_today() -> dt.date:
+    """Today in Asia/Tokyo (the council's calendar day), whatever the machine's time zone."""
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
+
+
 def _norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
@@ -398,13 +403,16 @@ class Kyogikai:
         return [reg]
 
     def _date_warnings(self, period: Period, format: Format | None) -> list[str]:
+        warnings = []
+        if far := dates.far_from_today(period.start, _tokyo_today()):
+            warnings.append(f"warning: {far}; recorded anyway (check the era and the year)")
         if not period.is_single_day or format is Format.WRITTEN:
-            return []
+            return warnings
         why = dates.rest_day(period.start)
         if why:
-            return [f"warning: {period.start.isoformat()} ({dates.format_date(period.start)}) is a {why} "
-                    "(weekend or national holiday); scheduled anyway"]
-        return []
+            warnings.append(f"warning: {period.start.isoformat()} ({dates.format_date(period.start)}) is a {why} "
+                            "(weekend or national holiday); scheduled anyway")
+        return warnings
 
     def label(self, kind: str, ordinal: int | None, part: int | None, series: str | None, title: str | None,
               body_id: UUID | str | None, speaker: str | None = None, refers_to: str | None = None) -> str:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 __all__ = [
-    "DAY", "ERAS", "MONTH", "WEEKDAYS_JA", "DateError", "Era", "Period", "era_of",
+    "DAY", "ERAS", "FAR_FISCAL_YEARS", "MONTH", "WEEKDAYS_JA", "DateError", "Era", "Period", "era_of", "far_from_today",
     "fiscal_year", "fiscal_year_range", "format_date", "format_era_year", "format_fiscal_year",
     "format_month", "format_period", "normalize", "parse_date", "parse_fiscal_year",
     "parse_period", "parse_time", "rest_day",
@@ -162,8 +162,35 @@ def _num(s: str) -> int:
     return 1 if s == "元" else int(s)
 
 
+_WEEKDAY = re.compile(r"(.+?)(?:\(([月火水木金土日])(?:曜日?)?\)|([月火水木金土日])曜日)")
+
+
+def _weekday_split(s: str) -> tuple[str, str | None]:
+    """A date text without its weekday suffix (（木）, (木), (木曜), 木曜日), and the weekday written."""
+    if w := _WEEKDAY.fullmatch(s):
+        return w[1], w[2] or w[3]
+    return s, None
+
+
+def _check_weekday(d: datetime.date, written: str | None) -> datetime.date:
+    """A weekday written after a date is checked against it: a wrong one names the right one."""
+    if written is not None and written != (actual := WEEKDAYS_JA[d.weekday()]):
+        raise _Invalid(f"{format_date(d)} ({d.isoformat()}) is a {actual}曜日, not a {written}曜日")
+    return d
+
+
 def _day(s: str) -> datetime.date | None:
-    """A full date in any accepted form, None if ``s`` has no such form."""
+    """A full date in any accepted form, None if ``s`` has no such form.
+
+    A weekday written after the date — ``（木）``, ``(木)``, ``(木曜)``, ``木曜日`` — is checked
+    against the date (so a typo in the day shows at once).
+    """
+    text, written = _weekday_split(s)
+    d = _plain_day(text)
+    return None if d is None else _check_weekday(d, written)
+
+
+def _plain_day(s: str) -> datetime.date | None:
     if m := _RE["era_day"].fullmatch(s):
         return _era_day(_BY_KEY[m[1]], _num(m[2]), int(m[3]), int(m[4]))
     if m := _RE["abbr"].fullmatch(s):
@@ -303,10 +330,11 @@ def parse_period(text: str) -> Period:
                 return Period(start, start)
             e = parts[1]
             if (end := _day(e)) is None:
+                e, written = _weekday_split(e)
                 if m := _RE["md"].fullmatch(e):
-                    end = _era_day(*_era_key(start), int(m[1]), int(m[2]))
+                    end = _check_weekday(_era_day(*_era_key(start), int(m[1]), int(m[2])), written)
                 elif m := _RE["d"].fullmatch(e):
-                    end = _era_day(*_era_key(start), start.month, int(m[1]))
+                    end = _check_weekday(_era_day(*_era_key(start), start.month, int(m[1])), written)
                 elif _RE["m"].fullmatch(e) or _RE["era_month"].fullmatch(e) \
                         or _RE["iso_month"].fullmatch(e):
                     raise _Invalid("the start is a day but the end is a month")
@@ -334,13 +362,26 @@ def parse_period(text: str) -> Period:
         raise DateError(f"invalid period {_q(text)}: {e}") from None
 
 
+_TIME = re.compile(r"(午前|午後)?(?:([0-9]{1,2}):([0-9]{2})|([0-9]{1,2})時(?:([0-9]{1,2})分|(半))?)", re.ASCII)
+
+
 def parse_time(text: str) -> datetime.time:
-    """Parse '14:00', '9:30', '14時', '14時30分' (full-width digits allowed)."""
+    """Parse '14:00', '9:30', '14時', '14時30分', '14時半', '午後2時', '午前10時30分', '午後2:30'.
+
+    Full-width digits are allowed.  With 午前/午後 the hour is 0-12 on the 12-hour clock
+    (午前0時 is midnight, 午後0時 noon; 午後12時 is read as noon too, as people write it, and
+    午前12時 as midnight); without, 0-23.
+    """
     s = _compact(text, "time")
-    m = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})|([0-9]{1,2})時(?:([0-9]{1,2})分)?", s, re.ASCII)
+    m = _TIME.fullmatch(s)
     if not m:
-        raise DateError(f"malformed time {_q(text)}: expected a time such as 14:00 or 14時30分")
-    hour, minute = int(m[1] or m[3]), int(m[2] or m[4] or 0)
+        raise DateError(f"malformed time {_q(text)}: expected a time such as 14:00, 14時30分 or 午後2時")
+    hour = int(m[2] or m[4])
+    minute = 30 if m[6] else int(m[3] or m[5] or 0)
+    if m[1]:
+        if hour > 12 or minute > 59:
+            raise DateError(f"invalid time {_q(text)}: with 午前/午後 the hour must be 0-12 and minute 0-59")
+        hour = hour % 12 + (12 if m[1] == "午後" else 0)
     if hour > 23 or minute > 59:
         raise DateError(f"invalid time {_q(text)}: hour must be 0-23 and minute 0-59")
     return datetime.time(hour, minute)
@@ -403,13 +444,13 @@ def format_fiscal_year(fy: int) -> str:
 
 
 def parse_fiscal_year(text: str) -> int:
-    """Parse '2023', 'FY2023', '2023年度', '令和5年度', '令和5', 'R5' (both 平成31年度 and
+    """Parse '2023', 'FY2023', '2023年度', '令和5年度', '令和5', 'R5', 'R5年度' (both 平成31年度 and
     令和元年度 give 2019; the fiscal year must overlap the era)."""
     s = _compact(text, "fiscal year")
     if m := re.fullmatch(r"(?:FY)?([0-9]{4})(?:年度?)?", s, re.ASCII | re.IGNORECASE):
         return int(m[1])
     m = re.fullmatch(_ERA[:-1] + "(?:年度?)?", s, re.ASCII) or re.fullmatch(
-        r"([MTSHR])([0-9]{1,3})", s, re.ASCII | re.IGNORECASE)
+        r"([MTSHR])([0-9]{1,3})(?:年度?)?", s, re.ASCII | re.IGNORECASE)
     if not m:
         raise DateError(f"malformed fiscal year {_q(text)}: expected 令和5年度, R5, FY2023 or 2023")
     era = _BY_KEY[m[1].upper()]
@@ -419,6 +460,21 @@ def parse_fiscal_year(text: str) -> int:
     except _Invalid as e:
         raise DateError(f"invalid fiscal year {_q(text)}: {e}") from None
     return fy
+
+
+FAR_FISCAL_YEARS = 2
+
+
+def far_from_today(d: datetime.date, today: datetime.date) -> str | None:
+    """A note when ``d`` lies more than FAR_FISCAL_YEARS fiscal years from ``today``'s, naming it
+    in both calendars (an era typo — 平成 for 令和 — shows at once); None otherwise."""
+    gap = fiscal_year(d) - fiscal_year(today)
+    if abs(gap) <= FAR_FISCAL_YEARS:
+        return None
+    where = "after" if gap > 0 else "before"
+    return (f"{d.isoformat()} ({format_date(d) if d >= ERAS[0].start else 'before 明治'}) is in "
+            f"{format_fiscal_year(fiscal_year(d)) if d >= ERAS[0].start else fiscal_year(d)} (FY{fiscal_year(d)}), "
+            f"{abs(gap)} fiscal years {where} the current one ({format_fiscal_year(fiscal_year(today))})")
 
 
 def _holiday_name(d: datetime.date) -> str | None:

@@ -33,11 +33,18 @@ LABELS: dict[Format, str] = {
     Format.OTHER: "その他",
 }
 
-# Japanese wordings (after normalise_label) and English names that mean each format.
+# Japanese wordings (after normalise_label) and English names that mean each format.  One table
+# serves both the importer (which keeps a wording as the item's label) and ``--format`` (which
+# accepts every wording the importer keeps), so the two can never disagree.
 _WORDS: dict[str, Format] = {
     "web会議": Format.WEB, "web開催": Format.WEB, "オンライン会議": Format.WEB, "オンライン開催": Format.WEB,
+    "ウェブ会議": Format.WEB, "ウェブ開催": Format.WEB, "ウエブ会議": Format.WEB, "オンライン": Format.WEB,
+    "リモート会議": Format.WEB, "リモート開催": Format.WEB, "テレビ会議": Format.WEB, "web形式": Format.WEB,
     "書面開催": Format.WRITTEN, "書面審議": Format.WRITTEN, "書面会議": Format.WRITTEN, "書面": Format.WRITTEN,
+    "書面表決": Format.WRITTEN, "書面決議": Format.WRITTEN, "書面による開催": Format.WRITTEN,
+    "持ち回り開催": Format.WRITTEN, "持ち回り決議": Format.WRITTEN,
     "対面開催": Format.IN_PERSON, "対面": Format.IN_PERSON, "対面会議": Format.IN_PERSON,
+    "対面形式": Format.IN_PERSON, "集合開催": Format.IN_PERSON, "参集開催": Format.IN_PERSON,
     "web及び対面開催": Format.HYBRID, "ハイブリッド": Format.HYBRID, "ハイブリッド開催": Format.HYBRID,
     "オンライン形式と対面形式を組み合わせたハイブリッド型": Format.HYBRID,
     "動画配信": Format.VIDEO, "動画配信形式": Format.VIDEO,
