@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import multiprocessing as mp
 
 import pytest
@@ -45,11 +46,19 @@ def test_history_shows_each_change_with_actor_and_time(cli):
     assert [h["event"] for h in hist] == ["MeetingScheduled", "MeetingRescheduled"]
     assert [h["actor"] for h in hist] == ["事務局A", "事務局B"]
     times = [dt.datetime.fromisoformat(h["recorded_at"]) for h in hist]
-    assert all(t.tzinfo is not None and t.utcoffset() == dt.timedelta(0) for t in times)
+    assert all(t.utcoffset() == dt.timedelta(hours=9) for t in times)          # Japan time by default
     assert times[0] <= times[1] <= dt.datetime.now(dt.timezone.utc)
+    utc = [dt.datetime.fromisoformat(h["recorded_at"]) for h in cli("history", ids["第2回幹事会"][:8], "--json", "--utc").json()]
+    assert utc == times and all(t.utcoffset() == dt.timedelta(0) for t in utc)
     assert hist[1]["data"]["start"] == "2023-10-18"
+    assert hist[0]["name"].startswith("第2回幹事会") and "会議運営/幹事会" in hist[0]["names"].values()
     cancelled = cli("history", ids["第4回幹事会"]).out
     assert "MeetingCancelled" in cancelled and "事務局B" in cancelled and "議題なしのため" in cancelled
+    assert " JST  " in cancelled and " UTC  " in cli("history", ids["第4回幹事会"], "--utc").out
+    # names, not uuids: the body and the meeting are named in each line
+    scheduled = cli("history", ids["第4回幹事会"]).out.splitlines()[0]
+    assert "body_id=会議運営/幹事会" in scheduled and "第4回幹事会（" in scheduled
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", scheduled)
     log = cli("log", "--json").json()
     assert [e["position"] for e in log] == list(range(1, len(log) + 1))
     assert {e["actor"] for e in log} == {"事務局A", "事務局B"}

@@ -580,6 +580,28 @@ class Kyogikai:
             return self.store.load(UUID(row["id"]))
         raise NotFound(f"nothing called {ref!r}: not a meeting id, body, programme or member")
 
+    def display_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Readable names for ids found in events: programmes, bodies (their path), members and
+        meetings (their label); ids that are none of these are left out."""
+        wanted = {str(i) for i in ids}
+        if not wanted:
+            return {}
+        out: dict[str, str] = {}
+        for table in (org_rm.PROGRAMMES, org_rm.MEMBERS):
+            for r in self.rows(table):
+                if r["id"] in wanted:
+                    out[r["id"]] = r["name"]
+        paths = self.body_paths()
+        out.update({i: "/".join(p) for i, p in paths.items() if i in wanted})
+        for i in wanted - out.keys():
+            for r in self.rows(sched_rm.MEETINGS, id=i):
+                period = Period(dt.date.fromisoformat(r["start_date"]), dt.date.fromisoformat(r["end_date"]),
+                                r["precision"])
+                label = self.label(r["kind"], r["ordinal"], r["part"], r["series"], r["title"], r["body_id"],
+                                   r["speaker"], r["refers_to"])
+                out[i] = f"{label}（{dates.format_period(period)}）"
+        return out
+
     def as_of(self, until: dt.datetime, projections: Sequence[Any] | None = None) -> Any:
         return project_until(self.store, projections or self.runtime.projections, until)
 

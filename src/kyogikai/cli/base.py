@@ -141,5 +141,22 @@ def done(app: Kyogikai, result: Result, what: str) -> None:
     click.echo(f"{what} (id {str(result.id)[:8]}, {len(result.events)} event{'s' if len(result.events) != 1 else ''})")
 
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def local_time(when: dt.datetime | str, utc: bool = False) -> dt.datetime:
+    """A recorded time (aware, naive UTC, or ISO text) in Japan time, or in UTC with ``utc``."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc if utc else JST)
+
+
+def format_time(when: dt.datetime | str, utc: bool = False) -> str:
+    """'2026-12-04 21:05:09 JST' (or '… UTC'), for listings people read."""
+    return local_time(when, utc).strftime("%Y-%m-%d %H:%M:%S ") + ("UTC" if utc else "JST")
+
+
 def dump_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))

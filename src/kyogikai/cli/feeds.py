@@ -11,7 +11,7 @@ from ..app import UserError
 from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url, write_atomically
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..feeds.urls import serve_default
-from .base import State, cli, dump_json, pass_app
+from .base import State, cli, dump_json, format_time, local_time, pass_app
 
 BASE_URL_HELP = (f"Where people reach the feeds and pages, e.g. https://kyogikai.example.lg.jp (env {BASE_URL_ENV}; "
                  "default http://127.0.0.1:8000, for serve http://HOST:PORT).")
@@ -128,15 +128,21 @@ def token_revoke(s: State, id: str, reason: str | None) -> None:
 @token.command("list")
 @click.option("--member", help="Only this member organisation's tokens.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--utc", is_flag=True, help="Times in UTC instead of Japan time (JST).")
 @pass_app
-def token_list(s: State, member: str | None, as_json: bool) -> None:
-    """Issued tokens (never the secrets): id, member, label, issued and revoked."""
+def token_list(s: State, member: str | None, as_json: bool, utc: bool) -> None:
+    """Issued tokens (never the secrets): id, member, label, issued and revoked (Japan time unless --utc)."""
     rows = FeedService(s.app, DEFAULT_BASE_URL).tokens(member)
+    for r in rows:
+        for key in ("issued_at", "revoked_at"):
+            if r[key]:
+                r[key] = local_time(r[key], utc).isoformat()
     if as_json:
         dump_json(rows)
         return
     if not rows:
         click.echo("(none)")
     for r in rows:
-        state = f"revoked {r['revoked_at'][:19]}Z by {r['revoked_by']}" if r["revoked_at"] else "active"
-        click.echo(f"{r['id'][:8]}  {r['member']}  {r['label'] or '-'}  issued {r['issued_at'][:19]}Z by {r['issued_by']}  {state}")
+        state = f"revoked {format_time(r['revoked_at'], utc)} by {r['revoked_by']}" if r["revoked_at"] else "active"
+        click.echo(f"{r['id'][:8]}  {r['member']}  {r['label'] or '-'}  issued {format_time(r['issued_at'], utc)} "
+                   f"by {r['issued_by']}  {state}")
