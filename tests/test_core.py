@@ -285,3 +285,22 @@ def test_conflicting_create_is_refused_not_duplicated(cli, db):
     r = cli("body", "create", "幹事会", "--programme", "会議運営", expect=2)
     assert "already exists" in r.err
     assert count_events(db) == before
+
+
+def test_hold_of_a_meeting_that_starts_after_today_is_refused(cli, db):
+    from kyogikai.app import _tokyo_today
+    from kyogikai.dates import format_date
+
+    run_scenario(cli)
+    today = _tokyo_today()
+    later = today + dt.timedelta(days=30)
+    cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "9", "--date", format_date(later), "--format", "web")
+    mid = [m for m in cli("meetings", "--json").json() if m.get("ordinal") == 9][0]["id"]
+    before = count_events(db)
+    r = cli("meeting", "hold", mid[:8], expect=2)
+    assert "after today" in r.err and len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+    r = cli("meeting", "hold", mid[:8], "--date", format_date(today + dt.timedelta(days=1)), expect=2)
+    assert count_events(db) == before
+    # held earlier than planned (today): fine
+    cli("meeting", "hold", mid[:8], "--date", format_date(today))
+    assert count_events(db) == before + 1

@@ -465,7 +465,7 @@ class Kyogikai:
     def hold(self, ref: str, period: Period | None = None, start_time: dt.time | None = None,
              end_time: dt.time | None = None) -> Result:
         m = self._meeting(ref)
-        m.hold(period, start_time, end_time, self.actor)
+        m.hold(period, start_time, end_time, self.actor, today=_tokyo_today())
         return Result(m.id, self._save(m), [])
 
     @retry_on_conflict

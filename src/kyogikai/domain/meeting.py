@@ -23,7 +23,7 @@ from enum import Enum
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-from ..dates import DAY, Period, fiscal_year
+from ..dates import DAY, Period, fiscal_year, format_date
 from .events import MAX_COUNT, MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
 
 MAX_AGENDA = 200
@@ -309,11 +309,17 @@ class Meeting(Aggregate):
     def apply_MeetingReinstated(self, e: MeetingReinstated) -> None:
         self.status = Status.SCHEDULED
 
-    def hold(self, period: Period | None, start_time: dt.time | None, end_time: dt.time | None, actor: str) -> None:
+    def hold(self, period: Period | None, start_time: dt.time | None, end_time: dt.time | None, actor: str,
+             today: dt.date | None = None) -> None:
+        """Record that it took place (on the planned dates, or on ``period``).  With ``today`` (the
+        council's calendar day), a meeting that starts after today cannot have been held yet."""
         self._open("record it as held")
         if self.status is Status.HELD:
             raise DomainError("it is already recorded as held")
         period = period or self.period
+        if today is not None and period.start > today:
+            raise DomainError(f"it starts on {period.start.isoformat()} ({format_date(period.start)}), after today "
+                              f"({today.isoformat()}): a meeting can be recorded as held only once it has begun")
         if period == self.period and start_time is None and end_time is None:
             start_time, end_time = self.start_time, self.end_time
         check_when(period, start_time, end_time)
