@@ -20,6 +20,7 @@ class State:
     def __init__(self, db: str | None, actor: str | None) -> None:
         self.db, self.actor_name = db, actor
         self._app: Kyogikai | None = None
+        self.json = False          # a write command's --json
 
     @property
     def app(self) -> Kyogikai:
@@ -135,7 +136,36 @@ def date_from(option: str, value: str | None) -> dt.date | None:
     return convert(option, dates.parse_date, value)
 
 
-def done(app: Kyogikai, result: Result, what: str) -> None:
+def _want_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(State).json = True
+
+
+json_option = click.option(
+    "--json", is_flag=True, expose_value=False, callback=_want_json,
+    help="Print the result as JSON: the ids created or changed, the events written and the warnings.")
+"""Every command that writes events takes ``--json`` (a test walks the command tree to keep it so)."""
+
+
+def result_json(result: Result, what: str, **extra: Any) -> dict[str, Any]:
+    """What a write command did, for scripts: ids, events (name, id, version, time), warnings."""
+    changed = list(dict.fromkeys(str(e.originator_id) for e in result.events))
+    return {"id": str(result.id), "message": what, "changed": changed,
+            "events": [{"event": type(e).__name__, "id": str(e.originator_id), "version": e.originator_version,
+                        "recorded_at": e.timestamp.isoformat(), "actor": e.actor} for e in result.events],
+            "warnings": [w.removeprefix("warning: ") for w in result.warnings], **extra}
+
+
+def wants_json() -> bool:
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx else None
+    return bool(state and state.json)
+
+
+def done(app: Kyogikai, result: Result, what: str, **extra: Any) -> None:
+    if wants_json():
+        dump_json(result_json(result, what, **extra))
+        return
     for w in result.warnings:
         click.echo(w, err=True)
     click.echo(f"{what} (id {str(result.id)[:8]}, {len(result.events)} event{'s' if len(result.events) != 1 else ''})")

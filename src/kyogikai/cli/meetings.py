@@ -8,7 +8,8 @@ from ..app import UserError
 from ..domain.events import MAX_COUNT, MAX_ORDER
 from ..domain.formats import label_of
 from ..domain.meeting import KIND_LABELS, AuditMode, Kind
-from .base import (State, cli, done, dump_json, fiscal_year_from, format_from, pass_app, period_from, time_from)
+from .base import (State, cli, done, dump_json, fiscal_year_from, format_from, json_option, pass_app, period_from,
+                   time_from)
 
 STATUS_JA = {"scheduled": "予定", "held": "開催済", "cancelled": "中止"}
 
@@ -41,7 +42,8 @@ def _schedule(s: State, kind: str, body, programme, date, start, end, start_time
                        modes=modes, agenda=agenda)
     row = s.app.meetings()
     item = next(m for m in row if m["id"] == str(r.id))
-    done(s.app, r, f"scheduled {item['label']} ({item['dates']}{'、' + (label_of(f, label) or '') if f else ''})")
+    done(s.app, r, f"scheduled {item['label']} ({item['dates']}{'、' + (label_of(f, label) or '') if f else ''})",
+         label=item["label"], dates=item["dates"])
 
 
 COMMON = [
@@ -61,6 +63,7 @@ def meeting() -> None:
 
 
 @meeting.command("schedule")
+@json_option
 @click.option("--body", required=True, help="Body name or path (幹事会, 情報セキュリティ研究会/セキュリティ監査グループ).")
 @with_options(when_options(True))
 @with_options(COMMON)
@@ -85,6 +88,7 @@ def activity() -> None:
 
 
 @activity.command("schedule")
+@json_option
 @click.option("--kind", type=click.Choice([k.value for k in Kind if not k.is_meeting]), required=True)
 @click.option("--programme", help="Programme the activity belongs to.")
 @click.option("--body", help="Body that runs it (instead of, or inside, --programme).")
@@ -104,6 +108,7 @@ def lifecycle(group: click.Group) -> None:
     """The commands shared by meetings and activities."""
 
     @group.command("reschedule")
+    @json_option
     @click.argument("id")
     @with_options(when_options(True))
     @click.option("--reason", help="Why it moved (会場の都合により); kept in the history.")
@@ -115,6 +120,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, r, "rescheduled")
 
     @group.command("change")
+    @json_option
     @click.argument("id")
     @click.option("--title")
     @click.option("--format", "fmt")
@@ -134,6 +140,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.change_details(id, **changes), "changed")
 
     @group.command("cancel")
+    @json_option
     @click.argument("id")
     @click.option("--reason")
     @pass_app
@@ -142,6 +149,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.cancel(id, reason), "cancelled")
 
     @group.command("reinstate")
+    @json_option
     @click.argument("id")
     @pass_app
     def reinstate(s: State, id) -> None:
@@ -149,6 +157,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.reinstate(id), "reinstated")
 
     @group.command("hold")
+    @json_option
     @click.argument("id")
     @with_options(when_options(False))
     @pass_app
@@ -163,6 +172,7 @@ def lifecycle(group: click.Group) -> None:
         """Agenda items (審議事項) and their outcomes."""
 
     @agenda.command("add")
+    @json_option
     @click.argument("id")
     @click.argument("items", nargs=-1, required=True)
     @pass_app
@@ -170,6 +180,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.add_agenda(id, items), f"added {len(items)} agenda item(s)")
 
     @agenda.command("withdraw")
+    @json_option
     @click.argument("id")
     @click.argument("item")
     @pass_app
@@ -177,6 +188,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.withdraw_agenda(id, item), "withdrew the agenda item")
 
     @agenda.command("outcome")
+    @json_option
     @click.argument("id")
     @click.argument("item")
     @click.argument("outcome")
@@ -186,6 +198,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.record_outcome(id, item, outcome), "recorded the outcome")
 
     @group.command("attendance")
+    @json_option
     @click.argument("id")
     @click.option("--present", multiple=True, metavar="MEMBER")
     @click.option("--absent", multiple=True, metavar="MEMBER")
@@ -201,6 +214,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.record_attendance(id, entries), f"recorded attendance of {len(entries)} member(s)")
 
     @group.command("participants")
+    @json_option
     @click.argument("id")
     @click.argument("members", nargs=-1, required=True)
     @pass_app
@@ -209,6 +223,7 @@ def lifecycle(group: click.Group) -> None:
         done(s.app, s.app.record_participation(id, members), f"recorded {len(members)} participant(s)")
 
     @group.command("result")
+    @json_option
     @click.argument("id")
     @click.argument("member")
     @click.option("--mails-sent", type=click.IntRange(0, MAX_COUNT), required=True)

@@ -7,7 +7,7 @@ import click
 from ..domain.events import MAX_ORDER
 from ..domain.organisation import BodyKind, MemberClass, MemberKind, SECTION_TITLES, Section
 from ..projections import organisation as org_rm
-from .base import State, cli, date_from, done, dump_json, pass_app
+from .base import State, cli, date_from, done, dump_json, json_option, pass_app
 
 BODY_KINDS = click.Choice([k.value for k in BodyKind])
 
@@ -18,6 +18,7 @@ def programme() -> None:
 
 
 @programme.command("create")
+@json_option
 @click.argument("name")
 @click.option("--section", type=click.Choice([s.value for s in Section]), required=True,
               help="all = 全団体事業, participating = 特定団体事業")
@@ -29,6 +30,7 @@ def programme_create(s: State, name: str, section: str, order: int, description:
 
 
 @programme.command("rename")
+@json_option
 @click.argument("name")
 @click.argument("new_name")
 @pass_app
@@ -37,6 +39,7 @@ def programme_rename(s: State, name: str, new_name: str) -> None:
 
 
 @programme.command("describe")
+@json_option
 @click.argument("name")
 @click.argument("description", required=False)
 @pass_app
@@ -45,6 +48,7 @@ def programme_describe(s: State, name: str, description: str | None) -> None:
 
 
 @programme.command("dissolve")
+@json_option
 @click.argument("name")
 @click.option("--on", "on", required=True, help="Date of dissolution.")
 @pass_app
@@ -58,6 +62,7 @@ def body() -> None:
 
 
 @body.command("create")
+@json_option
 @click.argument("name")
 @click.option("--programme", help="The programme the body belongs to.")
 @click.option("--parent", help="The parent body (name or path) for a sub-body or group.")
@@ -75,6 +80,7 @@ def body_create(s: State, name: str, programme: str | None, parent: str | None, 
 
 
 @body.command("rename")
+@json_option
 @click.argument("name")
 @click.argument("new_name")
 @pass_app
@@ -83,6 +89,7 @@ def body_rename(s: State, name: str, new_name: str) -> None:
 
 
 @body.command("describe")
+@json_option
 @click.argument("name")
 @click.argument("description", required=False)
 @pass_app
@@ -91,6 +98,7 @@ def body_describe(s: State, name: str, description: str | None) -> None:
 
 
 @body.command("visibility")
+@json_option
 @click.argument("name")
 @click.argument("visibility", type=click.Choice(["public", "non-public"]))
 @pass_app
@@ -99,6 +107,7 @@ def body_visibility(s: State, name: str, visibility: str) -> None:
 
 
 @body.command("dissolve")
+@json_option
 @click.argument("name")
 @click.option("--on", "on", required=True, help="Date of dissolution.")
 @pass_app
@@ -112,6 +121,7 @@ def member() -> None:
 
 
 @member.command("create")
+@json_option
 @click.argument("name")
 @click.option("--kind", type=click.Choice([k.value for k in MemberKind]), required=True)
 @click.option("--class", "member_class", type=click.Choice([c.value for c in MemberClass]), default="member",
@@ -123,6 +133,7 @@ def member_create(s: State, name: str, kind: str, member_class: str, code: str |
 
 
 @member.command("rename")
+@json_option
 @click.argument("name")
 @click.argument("new_name")
 @click.option("--on", "on", help="Date the new name took effect (e.g. a municipal merger).")
@@ -132,6 +143,7 @@ def member_rename(s: State, name: str, new_name: str, on: str | None) -> None:
 
 
 @member.command("dissolve")
+@json_option
 @click.argument("name")
 @click.option("--on", "on", required=True)
 @pass_app
@@ -140,6 +152,7 @@ def member_dissolve(s: State, name: str, on: str) -> None:
 
 
 @member.command("join")
+@json_option
 @click.argument("name")
 @click.option("--body", help="Body the member joins.")
 @click.option("--programme", help="Participating-member programme the member joins.")
@@ -151,6 +164,7 @@ def member_join(s: State, name: str, body: str | None, programme: str | None, si
 
 
 @member.command("leave")
+@json_option
 @click.argument("name")
 @click.option("--body")
 @click.option("--programme")

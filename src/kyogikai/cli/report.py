@@ -10,7 +10,7 @@ from ..app import UserError
 from ..projections.runtime import TerminalProgress
 from ..report.importer import ImportRefused, import_report_text
 from ..report.service import FORMATS, render, report_doc
-from .base import State, cli, date_from, fiscal_year_from, pass_app
+from .base import State, cli, date_from, done, fiscal_year_from, json_option, pass_app
 
 MAX_REPORT_BYTES = 5_000_000
 MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
@@ -73,6 +73,7 @@ def narrative() -> None:
 
 
 @narrative.command("set")
+@json_option
 @click.option("--fiscal-year", required=True)
 @click.option("--programme")
 @click.option("--body")
@@ -96,4 +97,4 @@ def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str |
     if not paras:
         raise UserError("paragraphs: give at least one paragraph (or --file)")
     r = s.app.write_narrative(fiscal_year_from(fiscal_year), paras, body=body, programme=programme)  # type: ignore[arg-type]
-    click.echo(f"narrative written ({len(paras)} paragraph(s), id {str(r.id)[:8]})")
+    done(s.app, r, f"narrative written ({len(paras)} paragraph(s))", paragraphs=len(paras))
