@@ -38,6 +38,12 @@ def need_postgres() -> None:
         pytest.skip(_PG_REASON)
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(monkeypatch):
+    """Tests read English messages unless they choose Japanese (whatever the developer's locale)."""
+    monkeypatch.setenv("KYOGIKAI_LANG", "en")
+
+
 @pytest.fixture
 def reference_text() -> str:
     if not REFERENCE.exists():

@@ -13,8 +13,12 @@ from typing import Any, Sequence
 import click
 from pydantic import ValidationError
 
+from .. import i18n
 from ..app import ConflictError, DateError, DomainError, FormatError, StoreError, UserError
+from ..i18n import _
 from .base import cli, lazy
+
+i18n.setup_click()
 
 # command modules register themselves on ``cli`` when first used (see base.LazyGroup)
 lazy("kyogikai.cli.organisation", "programme", "body", "member", "bodies", "members")
@@ -31,6 +35,11 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _error(message: str) -> None:
+    """The one line on stderr that every failure ends with ('error: …' / 'エラー: …')."""
+    click.echo(_("error: {message}").format(message=_one_line(message)), err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     code = run(argv)
     sys.exit(code)
@@ -40,7 +49,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else sys.argv[1:]
     for i, arg in enumerate(args, start=1):
         if any("\ud800" <= c <= "\udfff" for c in arg):  # bytes the locale could not decode
-            click.echo(f"error: argument {i} is not valid UTF-8 text", err=True)
+            _error(_("argument {number} is not valid UTF-8 text").format(number=i))
             return 2
     try:
         rv: Any = cli.main(args=args, prog_name="kyogikai", standalone_mode=False)
@@ -48,33 +57,33 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
+        _error(_("aborted"))
         return 1
     except click.ClickException as e:
-        click.echo(f"error: {_one_line(e.format_message())}", err=True)
+        _error(e.format_message())
         return e.exit_code
     except (UserError, DomainError, DateError, FormatError) as e:
-        click.echo(f"error: {_one_line(str(e))}", err=True)
+        _error(str(e))
         return 2
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(x) for x in err.get("loc", ())) or "input"
-        click.echo(f"error: {field}: {_one_line(err.get('msg', 'invalid'))}", err=True)
+        _error(f"{field}: {err.get('msg', 'invalid')}")
         return 2
     except ConflictError as e:
-        click.echo(f"error: {_one_line(str(e))}", err=True)
+        _error(str(e))
         return 3
     except StoreError as e:
-        click.echo(f"error: {_one_line(str(e))}", err=True)
+        _error(str(e))
         return 4
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
+        _error(_("interrupted"))
         return 130
     except Exception as e:  # a bug of ours: say so in one line; the traceback on request
         if os.environ.get("KYOGIKAI_DEBUG"):
             raise
-        click.echo(f"error: internal error ({type(e).__name__}: {_one_line(str(e))[:300]}); "
-                   "set KYOGIKAI_DEBUG=1 to see the traceback", err=True)
+        _error(_("internal error ({detail}); set KYOGIKAI_DEBUG=1 to see the traceback").format(
+            detail=f"{type(e).__name__}: {_one_line(str(e))[:300]}"))
         return 1

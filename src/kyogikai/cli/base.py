@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 from typing import Any, Callable, TypeVar
 
 import click
 
-from .. import dates
+from .. import dates, i18n
 from ..app import Kyogikai, Result, UserError
 from ..dates import DateError, Period
 from ..domain.formats import Format, FormatError, parse_format
@@ -33,7 +34,52 @@ class State:
             self._app.close()
 
 
-class LazyGroup(click.Group):
+class Translated:
+    """Help texts in the user's language: a command's docstring and its options' helps are looked
+    up in the catalogue when help is shown (see :mod:`kyogikai.i18n`; the English is the msgid)."""
+
+    help: str | None
+    short_help: str | None
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        original = self.help
+        self.help = i18n.gettext(inspect.cleandoc(original)) if original else original
+        try:
+            super().format_help_text(ctx, formatter)  # type: ignore[misc]
+        finally:
+            self.help = original
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        params = [p for p in self.get_params(ctx) if getattr(p, "help", None)]  # type: ignore[attr-defined]
+        originals = [p.help for p in params]  # type: ignore[attr-defined]
+        for p in params:
+            p.help = i18n.gettext(p.help)  # type: ignore[attr-defined]
+        try:
+            super().format_options(ctx, formatter)  # type: ignore[misc]
+        finally:
+            for p, h in zip(params, originals):
+                p.help = h  # type: ignore[attr-defined]
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        if self.short_help or not self.help:
+            return super().get_short_help_str(limit)  # type: ignore[misc]
+        text = i18n.gettext(inspect.cleandoc(self.help))
+        if i18n.language() == "en":
+            return click.utils.make_default_short_help(text, limit)
+        first = text.split("\n\n")[0].replace("\n", "").split("。")[0]    # the first sentence, no full stop
+        return first if len(first) <= 30 else first[:29] + "…"
+
+
+class TranslatedCommand(Translated, click.Command):
+    pass
+
+
+class TranslatedGroup(Translated, click.Group):
+    command_class = TranslatedCommand
+    group_class = type
+
+
+class LazyGroup(Translated, click.Group):
     """Imports a command's module only when that command runs (or when help lists them all).
 
     ``LAZY`` maps a top-level command name to the module that registers it on ``cli``; keeping the
@@ -41,6 +87,8 @@ class LazyGroup(click.Group):
     """
 
     LAZY: dict[str, str] = {}
+    command_class = TranslatedCommand
+    group_class = TranslatedGroup
 
     def _load(self, name: str) -> None:
         module = self.LAZY.get(name)

@@ -1,0 +1,82 @@
+"""Messages in the user's language, English or Japanese: gettext catalogues managed with Babel.
+
+**Which language.** ``KYOGIKAI_LANG`` when set; otherwise the first of ``LC_ALL``, ``LC_MESSAGES``
+and ``LANG`` that is set (the POSIX order).  A value starting with ``ja`` means Japanese, whether
+or not that locale is installed on the machine; anything else means English.  The language is read
+on every call, so one process (a test, say) can switch by changing the environment.
+
+**The catalogue.** English is the source text (the msgid); ``locale/ja/LC_MESSAGES/kyogikai.po``
+holds the Japanese, and ``kyogikai.mo`` beside it is what runs (compiled by Babel; a test checks
+that it matches the ``.po``).  What is translated: every text wrapped in :func:`gettext` (``_``)
+or :func:`ngettext` in the package, the CLI's help texts (command docstrings and option helps,
+looked up when help is shown), and click's own texts (usage lines, "No such option", …), which
+click takes from the same catalogue through :func:`setup_click`.  ``scripts/i18n.py`` extracts,
+updates and compiles; ``tests/test_i18n.py`` fails when a message lacks its Japanese.
+
+Messages with values use ``str.format`` fields (``_("unknown body {name!r}").format(name=…)``) so
+a translation can put them where Japanese wants them.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext as _gettext
+import os
+from pathlib import Path
+from typing import Mapping
+
+DOMAIN = "kyogikai"
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = ("en", "ja")
+
+
+def language(env: Mapping[str, str] | None = None) -> str:
+    """'ja' or 'en', from KYOGIKAI_LANG, else LC_ALL, LC_MESSAGES, LANG (the first that is set)."""
+    env = os.environ if env is None else env
+    value = env.get("KYOGIKAI_LANG") or next((env[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(k)), "")
+    return "ja" if value.strip().lower().startswith("ja") else "en"
+
+
+@functools.cache
+def catalogue(lang: str) -> _gettext.NullTranslations:
+    """The translations of a language ('en' is the source text itself)."""
+    if lang == "en":
+        return _gettext.NullTranslations()
+    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
+
+
+def gettext(message: str) -> str:
+    """``message`` in the user's language."""
+    return catalogue(language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return catalogue(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a text for the catalogue where it is defined; translated later with ``_``."""
+    return message
+
+
+_ = gettext
+
+
+def setup_click() -> None:
+    """Make click's own texts (usage, errors, help headings) come from our catalogue.
+
+    Click's modules call ``gettext``/``ngettext`` imported from the standard library under the
+    names ``_`` and ``ngettext``; pointing those names at ours gives them the user's language.
+    """
+    import importlib
+
+    for name in ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "utils",
+                 "_termui_impl", "shell_completion"):
+        try:
+            module = importlib.import_module(f"click.{name}")
+        except ImportError:  # pragma: no cover - a click without that module
+            continue
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]

@@ -1,0 +1,93 @@
+"""Messages in both languages: the catalogue is complete, compiled, and chosen from the environment."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kyogikai import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tool():
+    pytest.importorskip("babel", reason="Babel (the test extra) manages the catalogues")
+    spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "scripts" / "i18n.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_message_has_both_languages() -> None:
+    """Every text the program shows — ours, our help texts, click's own — has its Japanese."""
+    tool = _tool()
+    assert tool.missing() == []
+    assert len(list(tool.template())) > 150
+
+
+def test_the_shipped_catalogue_is_the_compiled_po() -> None:
+    tool = _tool()
+    assert tool.MO.read_bytes() == tool.compiled(), "run: python scripts/i18n.py compile"
+
+
+def test_placeholders_survive_translation() -> None:
+    """A translation keeps every {field} of its English, so formatting never fails in Japanese."""
+    import re
+
+    tool = _tool()
+    for m in tool.load():
+        if not m.id or not m.string:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        fields = set().union(*(re.findall(r"\{[^{}]*\}|%\(\w+\)s", i) for i in ids))
+        for s in strings:
+            assert set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", s)) <= fields, (m.id, s)
+
+
+@pytest.mark.parametrize("env, lang", [
+    ({"LANG": "ja_JP.UTF-8"}, "ja"), ({"LC_ALL": "ja_JP.eucJP"}, "ja"), ({"LC_MESSAGES": "ja"}, "ja"),
+    ({"KYOGIKAI_LANG": "ja", "LANG": "C"}, "ja"), ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"), ({"LC_ALL": "C", "LANG": "ja_JP.UTF-8"}, "en"),    # POSIX: LC_ALL wins
+    ({"KYOGIKAI_LANG": "en", "LANG": "ja_JP.UTF-8"}, "en"),
+])
+def test_language_from_the_environment(env: dict, lang: str) -> None:
+    assert i18n.language(env) == lang
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE", "KYOGIKAI_LANG")}
+    return subprocess.run([sys.executable, "-m", "kyogikai", *args], capture_output=True, text=True,
+                          env={**clean, **env}, timeout=120)
+
+
+def test_cli_speaks_japanese_under_a_japanese_locale_even_if_not_installed(tmp_path: Path) -> None:
+    db = str(tmp_path / "k.sqlite")
+    r = _run(["--db", db, "meeting", "schedule", "--help"], LANG="ja_JP.UTF-8")
+    assert r.returncode == 0 and "使い方：" in r.stdout and "会議体の会議を予定する。" in r.stdout
+    assert "このメッセージを表示して終了する。" in r.stdout and "Show this message" not in r.stdout
+    r = _run(["--db", db, "meeting", "schedule", "--zzz"], LANG="ja_JP.UTF-8")
+    assert r.returncode == 2 and r.stderr.strip() == "エラー: オプション '--zzz' はありません。"
+    r = _run(["--db", db, "meeting", "schedule", "--zzz"], LANG="en_US.UTF-8")
+    assert r.returncode == 2 and r.stderr.strip() == "error: No such option '--zzz'."
+    r = _run(["--db", db, "meeting", "schedule", "--help"], KYOGIKAI_LANG="ja", LANG="C.UTF-8")
+    assert "会議体の会議を予定する。" in r.stdout
+
+
+def test_in_process_switching(cli, monkeypatch) -> None:
+    """The language is read at each message, so one process can serve both."""
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.delenv("KYOGIKAI_LANG", raising=False)
+    r = cli("meetings", "--nope", expect=2)
+    assert r.err.startswith("エラー: ")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    r = cli("meetings", "--nope", expect=2)
+    assert r.err.startswith("error: ")
