@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "kyogikai"
 PO = PACKAGE / "locale" / "ja" / "LC_MESSAGES" / "kyogikai.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "M": None, "gettext": None, "ngettext": (1, 2)}
 # texts click translates from a variable (so no extractor sees them)
 CLICK_RUNTIME = ["required"]
 

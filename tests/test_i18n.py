@@ -91,3 +91,20 @@ def test_in_process_switching(cli, monkeypatch) -> None:
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     r = cli("meetings", "--nope", expect=2)
     assert r.err.startswith("error: ")
+
+
+def test_rule_messages_in_japanese(cli, db, monkeypatch) -> None:
+    """A mistake is explained in the clerk's language: the date rules as an example."""
+    from .dbtools import count_events
+    from .scenario import run_scenario
+
+    run_scenario(cli)
+    before = count_events(db)
+    monkeypatch.setenv("KYOGIKAI_LANG", "ja")
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--date", "令和5年2月30日", "--format", "web", expect=2)
+    assert r.err.strip() == "エラー: --date: 期間 '令和5年2月30日' が正しくありません：2023年2月は28日までです"
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--date", "令和5年6月1日（金）", "--format", "web", expect=2)
+    assert "令和5年6月1日（2023-06-01）は木曜日です（金曜日ではありません）" in r.err
+    assert count_events(db) == before
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "2", "--date", "令和5年5月3日", "--format", "web")
+    assert "警告: 令和5年5月3日（2023-05-03）は憲法記念日（土日または祝日）です。このまま予定しました" in r.err

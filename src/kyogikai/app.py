@@ -25,6 +25,7 @@ from uuid import UUID
 
 from . import dates
 from .dates import DateError, Period
+from .i18n import M
 from .domain import meeting as mt
 from .domain import organisation as org
 from .domain.events import DomainError, DomainEvent, NotFound
@@ -97,7 +98,7 @@ def _norm(text: str) -> str:
 class Result:
     id: UUID
     events: list[DomainEvent]
-    warnings: list[str]
+    warnings: list[M]          # messages, shown after 'warning: ' in the reader's language
 
 
 class Kyogikai:
@@ -402,16 +403,16 @@ class Kyogikai:
         reg.take(key, m.id, f"{label} in {dates.format_fiscal_year(m.fiscal_year)}", self.actor)
         return [reg]
 
-    def _date_warnings(self, period: Period, format: Format | None) -> list[str]:
+    def _date_warnings(self, period: Period, format: Format | None) -> list[M]:
         warnings = []
         if far := dates.far_from_today(period.start, _tokyo_today()):
-            warnings.append(f"warning: {far}; recorded anyway (check the era and the year)")
+            warnings.append(M("{detail}; recorded anyway (check the era and the year)", detail=far))
         if not period.is_single_day or format is Format.WRITTEN:
             return warnings
         why = dates.rest_day(period.start)
         if why:
-            warnings.append(f"warning: {period.start.isoformat()} ({dates.format_date(period.start)}) is a {why} "
-                            "(weekend or national holiday); scheduled anyway")
+            warnings.append(M("{date} ({era_date}) is a {why} (weekend or national holiday); scheduled anyway",
+                              date=period.start.isoformat(), era_date=dates.format_date(period.start), why=why))
         return warnings
 
     def label(self, kind: str, ordinal: int | None, part: int | None, series: str | None, title: str | None,

@@ -31,6 +31,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .i18n import N_, M
+
 __all__ = [
     "DAY", "ERAS", "FAR_FISCAL_YEARS", "MONTH", "WEEKDAYS_JA", "DateError", "Era", "Period", "era_of", "far_from_today",
     "fiscal_year", "fiscal_year_range", "format_date", "format_era_year", "format_fiscal_year",
@@ -41,8 +43,8 @@ __all__ = [
 DAY = "day"
 MONTH = "month"
 WEEKDAYS_JA = "月火水木金土日"
-_MONTH_NAMES = ("", "January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
+_MONTH_NAMES = ("", N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+                N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
 
 
 class DateError(ValueError):
@@ -81,12 +83,13 @@ def _era_end(era: Era) -> datetime.date | None:
 
 def _ymd(y: int, m: int, d: int) -> datetime.date:
     if not 1 <= y <= 9999:
-        raise _Invalid(f"year {y} is out of range 1-9999")
+        raise _Invalid(M("year {year} is out of range 1-9999", year=y))
     if not 1 <= m <= 12:
-        raise _Invalid(f"month {m} is out of range 1-12")
+        raise _Invalid(M("month {month} is out of range 1-12", month=m))
     n = calendar.monthrange(y, m)[1]
     if not 1 <= d <= n:
-        raise _Invalid(f"{_MONTH_NAMES[m]} {y} has {n} days" if d > n else f"day {d} does not exist")
+        raise _Invalid(M("{month_name} {year} has {days} days", month_name=M(_MONTH_NAMES[m]), year=y, days=n) if d > n
+                       else M("day {day} does not exist", day=d))
     return datetime.date(y, m, d)
 
 
@@ -96,28 +99,28 @@ def _month_end(d: datetime.date) -> datetime.date:
 
 def _era_year(era: Era, n: int) -> int:
     if n < 1:
-        raise _Invalid(f"{era.name} year {n} does not exist")
+        raise _Invalid(M("{era} year {n} does not exist", era=era.name, n=n))
     return era.start.year + n - 1
 
 
-def _check_in_era(era: Era, first: datetime.date, last: datetime.date, what: str) -> None:
+def _check_in_era(era: Era, first: datetime.date, last: datetime.date, what: M) -> None:
     end = _era_end(era)
     if last < era.start:
-        raise _Invalid(f"{era.name} began on {era.start.isoformat()} ({what})")
+        raise _Invalid(M("{era} began on {start} ({detail})", era=era.name, start=era.start.isoformat(), detail=what))
     if end is not None and first > end:
-        raise _Invalid(f"{era.name} ended on {end.isoformat()} ({what})")
+        raise _Invalid(M("{era} ended on {end} ({detail})", era=era.name, end=end.isoformat(), detail=what))
 
 
 def _era_day(era: Era, n: int, m: int, d: int) -> datetime.date:
     day = _ymd(_era_year(era, n), m, d)
-    _check_in_era(era, day, day, f"{day.isoformat()} is {format_date(day)}" if day >= ERAS[0].start
-                  else f"{day.isoformat()} is before 明治")
+    _check_in_era(era, day, day, M("{date} is {era_date}", date=day.isoformat(), era_date=format_date(day))
+                  if day >= ERAS[0].start else M("{date} is before 明治", date=day.isoformat()))
     return day
 
 
 def _era_month(era: Era, n: int, m: int) -> tuple[datetime.date, datetime.date]:
     first = _ymd(_era_year(era, n), m, 1)
-    _check_in_era(era, first, _month_end(first), f"{first:%Y-%m} is outside it")
+    _check_in_era(era, first, _month_end(first), M("{month} is outside it", month=first.strftime("%Y-%m")))
     return first, _month_end(first)
 
 
@@ -126,7 +129,7 @@ def era_of(d: datetime.date) -> tuple[str, int]:
     for era in reversed(ERAS):
         if d >= era.start:
             return era.name, d.year - era.start.year + 1
-    raise DateError(f"date {d.isoformat()!r} is before the 明治 era (1868-10-23)")
+    raise DateError(M("date {date!r} is before the 明治 era (1868-10-23)", date=d.isoformat()))
 
 
 def normalize(text: str) -> str:
@@ -140,7 +143,7 @@ def normalize(text: str) -> str:
 
 def _compact(text: object, what: str) -> str:
     if not isinstance(text, str):
-        raise DateError(f"malformed {what} {_q(text)}: expected a string")
+        raise DateError(M("malformed {what} {text}: expected a string", what=M(what), text=_q(text)))
     return re.sub(r"\s+", "", normalize(text))
 
 
@@ -175,7 +178,8 @@ def _weekday_split(s: str) -> tuple[str, str | None]:
 def _check_weekday(d: datetime.date, written: str | None) -> datetime.date:
     """A weekday written after a date is checked against it: a wrong one names the right one."""
     if written is not None and written != (actual := WEEKDAYS_JA[d.weekday()]):
-        raise _Invalid(f"{format_date(d)} ({d.isoformat()}) is a {actual}曜日, not a {written}曜日")
+        raise _Invalid(M("{era_date} ({date}) is a {actual}曜日, not a {written}曜日", era_date=format_date(d),
+                         date=d.isoformat(), actual=actual, written=written))
     return d
 
 
@@ -212,18 +216,16 @@ def _month(s: str) -> tuple[datetime.date, datetime.date, Era, int] | None:
     return None
 
 
-_MALFORMED_DATE = "expected an era date such as 令和5年5月24日 or ISO 2023-05-24"
-
-
 def parse_date(text: str) -> datetime.date:
     """Parse 令和5年5月24日, 令和元年5月1日, R5.5.24, H31/4/30, 2023-05-24 or 2023/5/24."""
-    s = _compact(text, "date")
+    s = _compact(text, N_("date"))
     try:
         d = _day(s)
     except _Invalid as e:
-        raise DateError(f"invalid date {_q(text)}: {e}") from None
+        raise DateError(M("invalid date {text}: {reason}", text=_q(text), reason=e.args[0])) from None
     if d is None:
-        raise DateError(f"malformed date {_q(text)}: {_MALFORMED_DATE}")
+        raise DateError(M("malformed date {text}: expected an era date such as 令和5年5月24日 or ISO 2023-05-24",
+                          text=_q(text)))
     return d
 
 
@@ -241,12 +243,12 @@ class Period:
             if not isinstance(v, datetime.date) or isinstance(v, datetime.datetime):
                 raise TypeError(f"Period.{name} must be a datetime.date, got {type(v).__name__}")
         if self.precision not in (DAY, MONTH):
-            raise DateError(f"invalid precision {self.precision!r}: expected 'day' or 'month'")
+            raise DateError(M("invalid precision {precision!r}: expected 'day' or 'month'", precision=self.precision))
         if self.end < self.start:
-            raise DateError(f"end {self.end.isoformat()} is before start {self.start.isoformat()}")
+            raise DateError(M("end {end} is before start {start}", end=self.end.isoformat(), start=self.start.isoformat()))
         if self.precision == MONTH and (self.start.day != 1 or self.end != _month_end(self.end)):
-            raise DateError(f"month period {self.start.isoformat()}..{self.end.isoformat()} "
-                            "must start on the 1st and end on the last day of a month")
+            raise DateError(M("month period {start}..{end} must start on the 1st and end on the last day of a month",
+                              start=self.start.isoformat(), end=self.end.isoformat()))
 
     @classmethod
     def of(cls, start: datetime.date, end: datetime.date | None = None,
@@ -269,7 +271,8 @@ class Period:
             last = _ymd(year if end_year is None else end_year,
                         month if end_month is None else end_month, 1)
         except _Invalid as e:
-            raise DateError(f"invalid month period {year}-{month}: {e}") from None
+            raise DateError(M("invalid month period {year}-{month}: {reason}", year=year, month=month,
+                              reason=e.args[0])) from None
         return cls(first, _month_end(last), MONTH)
 
     @property
@@ -300,7 +303,7 @@ class Period:
         except (AttributeError, KeyError, TypeError, ValueError) as e:
             if isinstance(e, DateError):
                 raise
-            raise DateError(f"invalid period JSON {_q(data)}: {e}") from None
+            raise DateError(M("invalid period JSON {data}: {reason}", data=_q(data), reason=str(e))) from None
 
 
 def _era_key(d: datetime.date) -> tuple[Era, int]:
@@ -318,9 +321,9 @@ def _split(s: str) -> list[str]:
 
 def parse_period(text: str) -> Period:
     """Parse a date, a period of days or a period of months (see the module docstring)."""
-    s = _compact(text, "period")
-    malformed = DateError(f"malformed period {_q(text)}: expected a date, a period such as "
-                          "令和5年9月28日～10月5日, or months such as 令和5年7月～11月")
+    s = _compact(text, N_("period"))
+    malformed = DateError(M("malformed period {text}: expected a date, a period such as 令和5年9月28日～10月5日, "
+                            "or months such as 令和5年7月～11月", text=_q(text)))
     parts = _split(s)
     if len(parts) > 2 or not all(parts):
         raise malformed
@@ -337,7 +340,7 @@ def parse_period(text: str) -> Period:
                     end = _check_weekday(_era_day(*_era_key(start), start.month, int(m[1])), written)
                 elif _RE["m"].fullmatch(e) or _RE["era_month"].fullmatch(e) \
                         or _RE["iso_month"].fullmatch(e):
-                    raise _Invalid("the start is a day but the end is a month")
+                    raise _Invalid(M("the start is a day but the end is a month"))
                 else:
                     raise malformed
             return Period(start, end)
@@ -351,7 +354,7 @@ def parse_period(text: str) -> Period:
             elif m := _RE["m"].fullmatch(e):
                 last = _era_month(sera, sn, int(m[1]))[1]
             elif any(_RE[k].fullmatch(e) for k in ("era_day", "abbr", "iso_day", "md", "d")):
-                raise _Invalid("the start is a month but the end is a day")
+                raise _Invalid(M("the start is a month but the end is a day"))
             else:
                 raise malformed
             return Period(start, last, MONTH)
@@ -359,7 +362,7 @@ def parse_period(text: str) -> Period:
     except (_Invalid, DateError) as e:
         if e is malformed:
             raise
-        raise DateError(f"invalid period {_q(text)}: {e}") from None
+        raise DateError(M("invalid period {text}: {reason}", text=_q(text), reason=e.args[0])) from None
 
 
 _TIME = re.compile(r"(午前|午後)?(?:([0-9]{1,2}):([0-9]{2})|([0-9]{1,2})時(?:([0-9]{1,2})分|(半))?)", re.ASCII)
@@ -372,18 +375,18 @@ def parse_time(text: str) -> datetime.time:
     (午前0時 is midnight, 午後0時 noon; 午後12時 is read as noon too, as people write it, and
     午前12時 as midnight); without, 0-23.
     """
-    s = _compact(text, "time")
+    s = _compact(text, N_("time"))
     m = _TIME.fullmatch(s)
     if not m:
-        raise DateError(f"malformed time {_q(text)}: expected a time such as 14:00, 14時30分 or 午後2時")
+        raise DateError(M("malformed time {text}: expected a time such as 14:00, 14時30分 or 午後2時", text=_q(text)))
     hour = int(m[2] or m[4])
     minute = 30 if m[6] else int(m[3] or m[5] or 0)
     if m[1]:
         if hour > 12 or minute > 59:
-            raise DateError(f"invalid time {_q(text)}: with 午前/午後 the hour must be 0-12 and minute 0-59")
+            raise DateError(M("invalid time {text}: with 午前/午後 the hour must be 0-12 and minute 0-59", text=_q(text)))
         hour = hour % 12 + (12 if m[1] == "午後" else 0)
     if hour > 23 or minute > 59:
-        raise DateError(f"invalid time {_q(text)}: hour must be 0-23 and minute 0-59")
+        raise DateError(M("invalid time {text}: hour must be 0-23 and minute 0-59", text=_q(text)))
     return datetime.time(hour, minute)
 
 
@@ -406,7 +409,7 @@ def format_date(d: datetime.date) -> str:
 def format_month(year: int, month: int) -> str:
     """'令和5年7月'; the era is the one in force on the 1st of the month."""
     if not 1 <= month <= 12:
-        raise DateError(f"invalid month {year}-{month}: month {month} is out of range 1-12")
+        raise DateError(M("invalid month {year}-{month}: month {month} is out of range 1-12", year=year, month=month))
     return f"{_era_year_text(*era_of(datetime.date(year, month, 1)))}{month}月"
 
 
@@ -446,35 +449,39 @@ def format_fiscal_year(fy: int) -> str:
 def parse_fiscal_year(text: str) -> int:
     """Parse '2023', 'FY2023', '2023年度', '令和5年度', '令和5', 'R5', 'R5年度' (both 平成31年度 and
     令和元年度 give 2019; the fiscal year must overlap the era)."""
-    s = _compact(text, "fiscal year")
+    s = _compact(text, N_("fiscal year"))
     if m := re.fullmatch(r"(?:FY)?([0-9]{4})(?:年度?)?", s, re.ASCII | re.IGNORECASE):
         return int(m[1])
     m = re.fullmatch(_ERA[:-1] + "(?:年度?)?", s, re.ASCII) or re.fullmatch(
         r"([MTSHR])([0-9]{1,3})(?:年度?)?", s, re.ASCII | re.IGNORECASE)
     if not m:
-        raise DateError(f"malformed fiscal year {_q(text)}: expected 令和5年度, R5, FY2023 or 2023")
+        raise DateError(M("malformed fiscal year {text}: expected 令和5年度, R5, FY2023 or 2023", text=_q(text)))
     era = _BY_KEY[m[1].upper()]
     try:
         fy = _era_year(era, _num(m[2]))
-        _check_in_era(era, *fiscal_year_range(fy), f"fiscal year {fy} is outside it")
+        _check_in_era(era, *fiscal_year_range(fy), M("fiscal year {fy} is outside it", fy=fy))
     except _Invalid as e:
-        raise DateError(f"invalid fiscal year {_q(text)}: {e}") from None
+        raise DateError(M("invalid fiscal year {text}: {reason}", text=_q(text), reason=e.args[0])) from None
     return fy
 
 
 FAR_FISCAL_YEARS = 2
 
 
-def far_from_today(d: datetime.date, today: datetime.date) -> str | None:
+def far_from_today(d: datetime.date, today: datetime.date) -> M | None:
     """A note when ``d`` lies more than FAR_FISCAL_YEARS fiscal years from ``today``'s, naming it
     in both calendars (an era typo — 平成 for 令和 — shows at once); None otherwise."""
     gap = fiscal_year(d) - fiscal_year(today)
     if abs(gap) <= FAR_FISCAL_YEARS:
         return None
-    where = "after" if gap > 0 else "before"
-    return (f"{d.isoformat()} ({format_date(d) if d >= ERAS[0].start else 'before 明治'}) is in "
-            f"{format_fiscal_year(fiscal_year(d)) if d >= ERAS[0].start else fiscal_year(d)} (FY{fiscal_year(d)}), "
-            f"{abs(gap)} fiscal years {where} the current one ({format_fiscal_year(fiscal_year(today))})")
+    era = format_date(d) if d >= ERAS[0].start else "—"
+    fy = format_fiscal_year(fiscal_year(d)) if d >= ERAS[0].start else str(fiscal_year(d))
+    template = (N_("{date} ({era_date}) is in {fiscal_year} (FY{fy}), {gap} fiscal years after the current one "
+                   "({current})") if gap > 0 else
+                N_("{date} ({era_date}) is in {fiscal_year} (FY{fy}), {gap} fiscal years before the current one "
+                   "({current})"))
+    return M(template, date=d.isoformat(), era_date=era, fiscal_year=fy, fy=fiscal_year(d), gap=abs(gap),
+             current=format_fiscal_year(fiscal_year(today)))
 
 
 def _holiday_name(d: datetime.date) -> str | None:

@@ -13,25 +13,53 @@ looked up when help is shown), and click's own texts (usage lines, "No such opti
 click takes from the same catalogue through :func:`setup_click`.  ``scripts/i18n.py`` extracts,
 updates and compiles; ``tests/test_i18n.py`` fails when a message lacks its Japanese.
 
-Messages with values use ``str.format`` fields (``_("unknown body {name!r}").format(name=…)``) so
-a translation can put them where Japanese wants them.
+**Messages of errors and results** are built where the rule is (the domain, the application),
+which must not depend on who reads them, so they are :class:`M` objects: the English template and
+its values, rendered in the reader's language only when shown (``str(message)``)::
+
+    raise DomainError(M("it starts on {day}, after today ({today})", day=…, today=…))
+
+Values may be ``M`` themselves (a reason inside a message) and are rendered in the same language.
+Templates use ``str.format`` fields so a translation can put them where Japanese wants them.  The
+CLI shows messages in the language of the environment; a web page fixes its own language with
+``with i18n.use("ja"):`` (a context variable, so concurrent requests do not disturb each other).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import gettext as _gettext
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Iterator, Mapping
 
 DOMAIN = "kyogikai"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("en", "ja")
 
 
+_FIXED: contextvars.ContextVar[str | None] = contextvars.ContextVar("kyogikai_language", default=None)
+
+
+@contextlib.contextmanager
+def use(lang: str) -> Iterator[None]:
+    """Render messages in ``lang`` ('ja' or 'en') inside the block, whatever the environment says."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, not {lang!r}")
+    token = _FIXED.set(lang)
+    try:
+        yield
+    finally:
+        _FIXED.reset(token)
+
+
 def language(env: Mapping[str, str] | None = None) -> str:
-    """'ja' or 'en', from KYOGIKAI_LANG, else LC_ALL, LC_MESSAGES, LANG (the first that is set)."""
+    """'ja' or 'en': a language fixed with :func:`use`, else from KYOGIKAI_LANG, else from LC_ALL,
+    LC_MESSAGES, LANG (the first that is set)."""
+    if env is None and (fixed := _FIXED.get()) is not None:
+        return fixed
     env = os.environ if env is None else env
     value = env.get("KYOGIKAI_LANG") or next((env[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(k)), "")
     return "ja" if value.strip().lower().startswith("ja") else "en"
@@ -60,6 +88,39 @@ def N_(message: str) -> str:
 
 
 _ = gettext
+
+
+class M:
+    """A message: an English template (the msgid) and its values, rendered when shown.
+
+    ``str(m)`` and ``f"{m}"`` give it in the reader's language (see :func:`language`).
+    """
+
+    __slots__ = ("template", "values")
+
+    def __init__(self, template: str, /, **values: Any) -> None:
+        self.template, self.values = template, values
+
+    def render(self, lang: str | None = None) -> str:
+        if lang is not None:
+            with use(lang):
+                return self.render()
+        return gettext(self.template).format(**self.values)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.render(), spec)
+
+    def __repr__(self) -> str:
+        return f"M({self.template!r}, **{self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, M) and (self.template, self.values) == (other.template, other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.template)
 
 
 def setup_click() -> None:

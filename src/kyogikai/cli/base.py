@@ -184,6 +184,11 @@ def date_from(option: str, value: str | None) -> dt.date | None:
     return convert(option, dates.parse_date, value)
 
 
+def warn(message: object) -> None:
+    """One warning line on stderr, in the user's language ('warning: …' / '警告: …')."""
+    click.echo(i18n.gettext("warning: {message}").format(message=message), err=True)
+
+
 def _want_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.find_object(State).json = True
@@ -201,7 +206,7 @@ def result_json(result: Result, what: str, **extra: Any) -> dict[str, Any]:
     return {"id": str(result.id), "message": what, "changed": changed,
             "events": [{"event": type(e).__name__, "id": str(e.originator_id), "version": e.originator_version,
                         "recorded_at": e.timestamp.isoformat(), "actor": e.actor} for e in result.events],
-            "warnings": [w.removeprefix("warning: ") for w in result.warnings], **extra}
+            "warnings": [str(w) for w in result.warnings], **extra}
 
 
 def wants_json() -> bool:
@@ -215,7 +220,7 @@ def done(app: Kyogikai, result: Result, what: str, **extra: Any) -> None:
         dump_json(result_json(result, what, **extra))
         return
     for w in result.warnings:
-        click.echo(w, err=True)
+        warn(w)
     click.echo(f"{what} (id {str(result.id)[:8]}, {len(result.events)} event{'s' if len(result.events) != 1 else ''})")
 
 
