@@ -105,6 +105,7 @@ class Kyogikai:
         self.runtime = Runtime(self.store, self.reads, projections or PROJECTIONS)
         # every save is one transaction: events, their chain records and every read model (Runtime.write)
         self.store.writer = self.runtime.write
+        self.store.reader = self.reads
 
     def close(self) -> None:
         self.reads.close()
@@ -142,11 +143,11 @@ class Kyogikai:
                 self.store.cursor = None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:   # one statement: one snapshot, no transaction round trips
             return rows.execute(sql, params)
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:
             return rows.find(table, order, **where)
 
     # == resolving what users type ================================================================

@@ -115,9 +115,14 @@ class Ledger:
         """Chain stored events just inserted in the caller's transaction: ``(position, StoredEvent)``;
         ``head`` is the chain head read earlier in the same transaction (read here when omitted).
         Returns the new head."""
-        pos, prev = head if head is not None else self.head(cur)
-        if not records:
-            return pos, prev
+        head = head if head is not None else self.head(cur)
+        out = self.links(records, head)
+        self.store_links(cur, out)
+        return (out[-1][0], out[-1][2]) if out else head
+
+    def links(self, records: Sequence[tuple[int, Any]], head: tuple[int, str]) -> list[tuple[int, str, str]]:
+        """The chain records ``(position, event_hash, hash)`` of ``records`` after ``head`` (no I/O)."""
+        pos, prev = head
         out = []
         for position, s in records:
             if position <= pos:  # pragma: no cover - only a chain edited behind our back gets here
@@ -126,8 +131,17 @@ class Ledger:
             prev = link(prev, int(position), digest)
             out.append((int(position), digest, prev))
             pos = position
-        cur.executemany(f"INSERT INTO {TABLE} (position, event_hash, hash) VALUES ({self.ph}, {self.ph}, {self.ph})", out)
-        return pos, prev
+        return out
+
+    def store_links(self, cur: Any, links: Sequence[tuple[int, str, str]]) -> None:
+        if not links:
+            return
+        self.ensure(cur)
+        sql = f"INSERT INTO {TABLE} (position, event_hash, hash) VALUES ({self.ph}, {self.ph}, {self.ph})"
+        if len(links) == 1:
+            cur.execute(sql, links[0])
+        else:
+            cur.executemany(sql, links)
 
     def head(self, cur: Any) -> tuple[int, str]:
         self.ensure(cur)

@@ -190,6 +190,7 @@ class EventStore:
     """
 
     writer: Callable[[list[StoredEvent], list[DomainEvent]], Any] | None = None
+    reader: Any = None      # a ReadStore on the same database: aggregate loads in one statement on it
     cursor: Any = None
 
     def __init__(self, location: Location) -> None:
@@ -256,20 +257,23 @@ class EventStore:
     # -- reading --------------------------------------------------------------------------------
     def load(self, id: UUID) -> list[DomainEvent]:
         if self.cursor is not None:
-            stored = self._select_events(id)
+            stored = self._select_events(self.cursor, id)
+        elif self.reader is not None:
+            with self.reader.statement() as rows:
+                stored = self._select_events(rows.c, id)
         else:
             stored = self.recorder.select_events(id)
         return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in stored]
 
-    def _select_events(self, id: UUID) -> list[StoredEvent]:
+    def _select_events(self, cur: Any, id: UUID) -> list[StoredEvent]:
         if self.location.kind == "sqlite":
-            self.cursor.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
+            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
                                 "WHERE originator_id = ? ORDER BY originator_version", (id.hex,))
         else:
-            self.cursor.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
-                                "WHERE originator_id = %s ORDER BY originator_version", (id,))
+            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
+                        "WHERE originator_id = %s ORDER BY originator_version", (id,))
         return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3]))
-                for r in self.cursor.fetchall()]
+                for r in cur.fetchall()]
 
     def _domain(self, s: StoredEvent, where: str) -> DomainEvent:
         """A stored event that cannot be read (damaged, unknown, or from a newer kyogikai) is a StoreError."""

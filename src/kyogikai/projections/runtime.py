@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
+from ..ledger import GENESIS
 from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
 from ..store import EventStore, Location, StoreError, insert_stored, one_line, select_after
@@ -81,7 +82,7 @@ class SQLRows:
         self.c.execute(sql, key)
         return self._row(table, self.c.fetchone())
 
-    def put(self, table: Table, row: dict[str, Any]) -> None:
+    def _put_sql(self, table: Table) -> str:
         sql = self._sql.get(("put", table.name))
         if sql is None:
             cols = list(table.columns)
@@ -89,7 +90,10 @@ class SQLRows:
             sql = self._sql[("put", table.name)] = (
                 f"INSERT INTO {self._t(table)} ({', '.join(cols)}) VALUES ({', '.join([self.ph] * len(cols))}) "
                 f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
-        self.c.execute(sql, [row.get(c) for c in table.columns])
+        return sql
+
+    def put(self, table: Table, row: dict[str, Any]) -> None:
+        self.c.execute(self._put_sql(table), [row.get(c) for c in table.columns])
 
     def delete(self, table: Table, *key: Any) -> None:
         where = " AND ".join(f"{k}={self.ph}" for k in table.key)
@@ -177,9 +181,11 @@ class CachedRows(SQLRows):
                 where = " AND ".join(f"{k}={self.ph}" for k in table.key)
                 self.c.executemany(f"DELETE FROM {self._t(table)} WHERE {where}", deletes)
             if upserts:
-                super().put(table, upserts[0])  # prepares the statement text
-                sql = self._sql[("put", table.name)]
-                self.c.executemany(sql, [[r.get(c) for c in table.columns] for r in upserts[1:]])
+                sql = self._put_sql(table)
+                if len(upserts) == 1:
+                    self.c.execute(sql, [upserts[0].get(c) for c in table.columns])
+                else:
+                    self.c.executemany(sql, [[r.get(c) for c in table.columns] for r in upserts])
 
 
 def ddl(table: Table, int_type: str, name: str | None = None, index_suffix: str = "") -> list[str]:
@@ -201,6 +207,18 @@ class ReadStore:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
         raise NotImplementedError
+        yield
+
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        """Rows for ONE read statement (itself a consistent snapshot): no BEGIN/COMMIT round trips.
+        Inside an open transaction, that transaction's rows."""
+        with self.transaction(write=False) as rows:
+            yield rows
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Statements inside are sent together where the driver can (PostgreSQL's pipeline mode)."""
         yield
 
     @contextmanager
@@ -263,6 +281,17 @@ class SQLiteReadStore(ReadStore):
             self._open = None
             cur.close()
 
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        if self._open is not None:
+            yield SQLRows(self._open.c, "?")
+            return
+        cur = self.conn.cursor()   # autocommit: the statement is its own read transaction
+        try:
+            yield SQLRows(cur, "?")
+        finally:
+            cur.close()
+
     def close(self) -> None:
         self.conn.close()
 
@@ -279,9 +308,10 @@ class PostgresReadStore(ReadStore):
         import psycopg
 
         try:
+            # autocommit: transactions are begun by hand, the BEGIN sharing a round trip with the lock
             self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
                                         user=location.user, password=location.password, connect_timeout=5,
-                                        options=f"-c search_path={location.schema}")
+                                        options=f"-c search_path={location.schema}", autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
 
@@ -293,16 +323,40 @@ class PostgresReadStore(ReadStore):
         if self._open is not None:
             yield SQLRows(self._open.c, "%s")
             return
+        cur = self.conn.cursor()
         try:
-            with self.conn.transaction(), self.conn.cursor() as cur:
-                if write:
-                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
-                else:  # one snapshot for every query of a read (as SQLite's WAL gives): never a mix of two states
-                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                self._open = SQLRows(cur, "%s")
-                yield self._open
+            if write:   # one round trip: BEGIN and the lock
+                cur.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)})".encode())
+            else:  # one snapshot for every query of a read (as SQLite's WAL gives): never a mix of two states
+                cur.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._open = SQLRows(cur, "%s")
+            yield self._open
+        except BaseException:
+            self._open = None
+            try:
+                cur.execute(b"ROLLBACK")
+            except Exception:
+                pass
+            raise
+        else:
+            self._open = None
+            cur.execute(b"COMMIT")
         finally:
             self._open = None
+            cur.close()
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        with self.conn.pipeline():
+            yield
+
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        if self._open is not None:
+            yield SQLRows(self._open.c, "%s")
+            return
+        with self.conn.cursor() as cur:   # autocommit: the statement is its own snapshot
+            yield SQLRows(cur, "%s")
 
     def close(self) -> None:
         self.conn.close()
@@ -405,7 +459,16 @@ class Runtime:
         return int(row["position"]) if row else 0
 
     def behind(self) -> bool:
-        return min(self.positions().values(), default=0) < self.store.max_position()
+        """Whether events were written that the read models lack (one statement, no transaction)."""
+        self.prepare()
+        col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
+        names = [p.NAME for p in self.projections]
+        with self.reads.statement() as rows:
+            found = rows.execute(f"SELECT (SELECT MAX({col}) FROM stored_events), projection, position FROM "
+                                 f"{POSITIONS.name} WHERE projection IN ({', '.join('?' * len(names))})", names)
+        top = int(found[0][0] or 0) if found else self.store.max_position()
+        pos = {r[1]: r[2] for r in found}
+        return min((pos.get(n, 0) for n in names), default=0) < top
 
     # -- writing ---------------------------------------------------------------------------------
     def write(self, stored: Sequence[Any], events: Sequence[Any] | None = None) -> list[int]:
@@ -421,32 +484,59 @@ class Runtime:
         positions: list[int] = []
         with self.reads.transaction() as tx:
             rows = CachedRows(tx.c, tx.ph)
-            pos = self._pending(rows)
-            head = self.ledger.head(tx.c) if self.ledger else (0, "")
+            pos, head = self._pending(rows)
+            links: list[tuple[int, str, str]] = []
             for i in range(0, len(stored), self.batch):
                 chunk = list(stored[i:i + self.batch])
                 done = insert_stored(tx.c, kind, chunk, head[0])
                 if self.ledger:
-                    head = self.ledger.chain(tx.c, list(zip(done, chunk)), head)
+                    new_links = self.ledger.links(list(zip(done, chunk)), head)
+                    head = new_links[-1][0], new_links[-1][2]
+                    links += new_links
                 domain = (list(events[i:i + self.batch]) if events is not None
                           else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in chunk])
                 for e in domain:
                     for p in self.projections:
                         p.apply(e, rows)
                 positions += done
-                rows.flush()
+                if len(stored) > self.batch:   # a large write: keep memory flat
+                    if self.ledger:
+                        self.ledger.store_links(tx.c, links)
+                    links = []
+                    rows.flush()
             if positions:
                 for p in self.projections:
                     rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                          "position": max(positions[-1], pos.get(p.NAME, 0))})
-            rows.flush()
+            with self.reads.pipeline():   # PostgreSQL: the chain records and every row change in one round trip
+                if self.ledger:
+                    self.ledger.store_links(tx.c, links)
+                rows.flush()
         return positions
 
-    def _pending(self, rows: CachedRows) -> dict[str, int]:
-        """Inside a write transaction: apply what others wrote since the read models' positions."""
-        pos = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
-        start = min(pos.get(p.NAME, 0) for p in self.projections)
+    def _pending(self, rows: CachedRows) -> tuple[dict[str, int], tuple[int, str]]:
+        """Inside a write transaction: apply what others wrote since the read models' positions;
+        returns the positions and the chain head (one statement when nothing is pending)."""
         kind = self.store.location.kind
+        col = "rowid" if kind == "sqlite" else "notification_id"
+        chain = ""
+        if self.ledger:
+            self.ledger.ensure(rows.c)
+            chain = (f", (SELECT position FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1), "
+                     f"(SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1)")
+        found = rows.execute(f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} "
+                             f"FROM {POSITIONS.name}")
+        pos = {r[0]: r[1] for r in found}
+        top = int(found[0][2] or 0) if found else None
+        if not self.ledger:
+            head = (0, "")
+        elif found:
+            head = (int(found[0][3]), found[0][4]) if found[0][3] is not None else (0, GENESIS)
+        else:
+            head = self.ledger.head(rows.c)
+        start = min(pos.get(p.NAME, 0) for p in self.projections)
+        if top is not None and start >= top:
+            return pos, head   # the usual case: nothing written by others (one statement)
         while True:
             notes = select_after(rows.c, kind, start, self.batch)
             for n in notes:
@@ -461,7 +551,7 @@ class Runtime:
                     rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": pos[p.NAME]})
                 rows.flush()
             if len(notes) < self.batch:
-                return pos
+                return pos, head
 
     MAX_TRANSACTION = 20_000  # events applied in one transaction before a commit (see catch_up)
 
