@@ -119,6 +119,8 @@ class Kyogikai:
 
     # == read models ============================================================================
     def sync(self, progress: ProgressFn | None = None) -> int:
+        if self.store.cursor is not None:   # inside atomic(): the write lock is held, nobody else can write
+            return 0
         return self.runtime.catch_up(progress)
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
