@@ -3,14 +3,15 @@
     python benchmarks/run.py --quick            # 10k and 100k events, a few minutes
     python benchmarks/run.py --full             # 10k and 1,000,000 events
     options: --json FILE (default benchmarks/results.json), --pg URL (default the local server),
-             --no-pg, --no-server, --seed N
+             --no-pg, --no-server, --seed N, --only import,rebuild,commands,cli,report-import,reads,memory
 
 Goals (ratio = ours / baseline):
   bulk import ≥ 0.25 of raw sqlite3 executemany; rebuild ≥ 0.5 of raw read + JSON decode;
   command rate ≥ 0.5 of a raw single-row insert transaction; CLI process ≤ 1.5× python -c importing
   the same libraries; report and feed at the large log ≤ 1.2× the small; feed server ≥ 0.5× nginx
   (200 and 304); the same import/rebuild/command figures on PostgreSQL against psycopg; rebuild
-  peak memory at the large size ≤ 300 MB.
+  peak memory at the large size ≤ 300 MB; importing the reference annual report (whole process)
+  ≤ 1.5× a plain `kyogikai meetings` listing of the same store.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from kyogikai.store import EventStore, Location  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 1000
+WANT: Callable[[str], bool] = lambda name: True  # noqa: E731  (set by --only)
 
 
 @dataclass
@@ -210,6 +212,30 @@ def bench_cli(db: str, runs: int = 7) -> None:
            f"baseline: python -c importing the {len(mods)} third-party modules the command loads ({', '.join(tops)})")
 
 
+# --- importing the reference report against a listing ---------------------------------------------
+
+REFERENCE = Path(os.environ.get("KYOGIKAI_REFERENCE") or HERE.parent.parent / "shared" / "reference" / "fy2023-annual-report.txt")
+
+
+def bench_report_import(kind: str, fresh_db: Callable[[int], str], runs: int = 5) -> None:
+    """``kyogikai import-report`` of the reference report into a fresh store, against ``kyogikai meetings``
+    on that same store afterwards; both whole processes, median of ``runs``."""
+    if not REFERENCE.exists():
+        print(f"  (reference report not found at {REFERENCE}: skipped)")
+        return
+    ours, base = [], []
+    for i in range(runs):
+        db = fresh_db(i)
+        cmd = [sys.executable, "-m", "kyogikai", "--db", db, "--actor", "bench"]
+        subprocess.run(cmd + ["meetings"], check=True, capture_output=True)  # tables created, imports warm
+        ours.append(timed(lambda: subprocess.run(cmd + ["import-report", str(REFERENCE)], check=True,
+                                                 capture_output=True)))
+        base.append(timed(lambda: subprocess.run(cmd + ["meetings"], check=True, capture_output=True)))
+    record(f"import reference report ({kind}), whole process", statistics.median(ours), statistics.median(base),
+           "s", "<=", 1.5, "ours: import-report of the FY2023 reference into a fresh store; "
+           "baseline: 'kyogikai meetings' listing the same store afterwards")
+
+
 # --- reads at two log sizes --------------------------------------------------------------------------
 
 def bench_reads(small: str, large: str, n_small: int, n_large: int, repeat: int = 15) -> None:
@@ -303,14 +329,24 @@ def pg_bench(url: str, events: list, small_events: list) -> None:
                 out.append(time.perf_counter() - t)
         return out
 
+    import_schemas: list[str] = []
+
+    def fresh_schema(i: int) -> str:
+        import_schemas.append(f"{schema}_imp{i}")
+        return f"{url}?schema={import_schemas[-1]}"
+
     try:
         bench_import(db, events, "postgres", pg_raw=raw_insert_rows)
-        bench_rebuild(db, len(events), "postgres", raw_read)
-        bench_commands(db, "postgres", raw_single, k=100)
+        if WANT("rebuild"):
+            bench_rebuild(db, len(events), "postgres", raw_read)
+        if WANT("commands"):
+            bench_commands(db, "postgres", raw_single, k=100)
+        if WANT("report-import"):
+            bench_report_import("postgres", fresh_schema)
     finally:
         with conn() as c:
-            c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            c.execute(f'DROP SCHEMA IF EXISTS "{raw_schema}" CASCADE')
+            for s in [schema, raw_schema, *import_schemas]:
+                c.execute(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
 
 
 # --- main ----------------------------------------------------------------------------------------------
@@ -337,7 +373,13 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--no-server", action="store_true")
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
+    ap.add_argument("--only", default="", help="comma-separated subset: import,rebuild,commands,cli,report-import,"
+                                                "reads,memory (server and PostgreSQL follow --no-server/--no-pg)")
     args = ap.parse_args()
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    want = lambda name: not only or name in only  # noqa: E731
+    global WANT
+    WANT = want
     large = args.large or (1_000_000 if args.full else 100_000)
     work = Path(tempfile.mkdtemp(prefix="kyogikai-bench-"))
     started = time.time()
@@ -345,23 +387,32 @@ def main() -> None:
     try:
         t = time.perf_counter()
         small_events = list(generate(args.seed, args.small))
-        large_events = list(generate(args.seed, large))
+        large_events = list(generate(args.seed, large)) if want("import") or want("rebuild") or want("reads") \
+            or want("memory") or not args.no_pg else []
         print(f"  generated the workloads in {time.perf_counter() - t:.1f} s", flush=True)
 
         small_db, large_db = fresh_sqlite(work, "small.sqlite"), fresh_sqlite(work, "large.sqlite")
         print("SQLite")
-        bench_import(large_db, large_events, "sqlite", sqlite_dir=work)
-        bench_rebuild(large_db, len(large_events), "sqlite", sqlite_raw_read(large_db))
+        if want("import") or want("rebuild") or want("reads") or want("memory"):
+            bench_import(large_db, large_events, "sqlite", sqlite_dir=work)
+        if want("rebuild"):
+            bench_rebuild(large_db, len(large_events), "sqlite", sqlite_raw_read(large_db))
         EventStore(Location.parse(small_db)).append(small_events)
         with Kyogikai(small_db, actor="bench") as app:
             app.sync()
-        bench_commands(small_db, "sqlite", sqlite_raw_insert(work))
-        bench_cli(small_db)
-        print("Reads against log size")
-        bench_reads(small_db, large_db, len(small_events), len(large_events))
-        print("Memory")
-        bench_memory(large_db, len(large_events))
-        if not args.no_server:
+        if want("commands"):
+            bench_commands(small_db, "sqlite", sqlite_raw_insert(work))
+        if want("cli"):
+            bench_cli(small_db)
+        if want("report-import"):
+            bench_report_import("sqlite", lambda i: fresh_sqlite(work, f"import{i}.sqlite"))
+        if want("reads"):
+            print("Reads against log size")
+            bench_reads(small_db, large_db, len(small_events), len(large_events))
+        if want("memory"):
+            print("Memory")
+            bench_memory(large_db, len(large_events))
+        if not args.no_server and (not only or "server" in only):
             print("Feed server")
             try:
                 from server_bench import bench_server  # noqa: E402

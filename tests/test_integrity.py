@@ -81,9 +81,9 @@ def test_deleted_last_event_is_found_after_new_events_were_written(cli, db):
     ids = scenario_store(db)
     last = positions(db)[-1]
     execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} = ?", (last,))
-    cli("meeting", "hold", ids["第1回幹事会"][:8])     # SQLite reuses the freed position, PostgreSQL does not
+    cli("meeting", "hold", ids["第1回幹事会"][:8])     # never reuses a chained position (SQLite would)
     r = cli("verify", expect=TAMPERED)
-    assert problems(r) == [(last, "altered" if is_sqlite(db) else "deleted")]
+    assert problems(r) == [(last, "deleted")]
 
 
 def test_reordered_events_are_reported(cli, db):
@@ -129,8 +129,8 @@ def test_rewritten_log_and_chain_fail_against_an_anchor(cli, db):
     p = positions(db)
     execute(db, f"UPDATE stored_events SET state = ? WHERE {pos_col(db)} = ?",
             (b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"forged"}', p[0]))
-    execute(db, "DELETE FROM kyogikai_chain")
-    assert "intact" in cli("verify").out                 # the chain starts anew: nothing to compare with…
+    rechain(db)                                         # the intruder recomputes the whole chain
+    assert "intact" in cli("verify").out                 # consistent in itself: nothing to compare with…
     r = cli("verify", "--anchor", head, expect=TAMPERED)  # …except the anchor
     assert problems(r) == [(int(head.split(":")[0]), "chain")]
     assert "rewritten" in r.out
@@ -153,22 +153,24 @@ def test_tampered_log_is_not_chained_further(cli, db):
     assert ids
 
 
-def test_events_written_without_catch_up_are_chained_by_the_next_command(db):
+def test_events_written_without_catch_up_are_chained_in_their_own_transaction(db):
     with Kyogikai(db, actor="t") as k:
         k.create_programme("会議運営", "all", 8)
         k.create_body("幹事会", programme="会議運営")
     from kyogikai.dates import parse_period
     from kyogikai.domain.formats import Format
     from kyogikai.domain.meeting import Kind, Meeting
+    from kyogikai.store import EventStore, Location
 
     with Kyogikai(db, actor="other") as k:
         b = k.body("幹事会")
-        m = Meeting.schedule(kind=Kind.MEETING, programme_id=b["programme_id"], body_id=b["id"], ordinal=1,
-                             period=parse_period("令和5年5月24日"), format=Format.WEB, actor="other")
-        k.store.save(m)                                   # events only, no catch-up
-    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == 2
-    CLI(db)("meetings")
-    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == 3
+    m = Meeting.schedule(kind=Kind.MEETING, programme_id=b["programme_id"], body_id=b["id"], ordinal=1,
+                         period=parse_period("令和5年5月24日"), format=Format.WEB, actor="other")
+    store = EventStore(Location.parse(db))
+    store.save(m)                                         # a bare store: events only, no read models…
+    store.close()
+    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == 3   # …but chained at once
+    assert "intact" in CLI(db)("verify").out
 
 
 def test_verify_on_an_empty_store(tmp_path):
@@ -176,16 +178,76 @@ def test_verify_on_an_empty_store(tmp_path):
     assert "verified 0 event(s)" in r.out and "(empty log)" in r.out
 
 
-def test_chain_catches_up_in_batches_on_an_old_store(db):
-    """A store written before the chain existed is chained by its next write's catch-up, batch by batch."""
-    cli = CLI(db)
-    ids = scenario_store(db)
+def rechain(db: str) -> None:
+    """What an intruder with SQL access can do: recompute the whole chain over the stored events."""
+    from kyogikai.ledger import GENESIS, event_digest, link
+
+    execute(db, "DELETE FROM kyogikai_chain")
+    prev = GENESIS
+    for pos, oid, v, topic, state in execute(db, f"SELECT {pos_col(db)}, originator_id, originator_version, topic, "
+                                                 f"state FROM stored_events ORDER BY {pos_col(db)}"):
+        digest = event_digest(oid, v, topic, bytes(state))
+        prev = link(prev, pos, digest)
+        execute(db, "INSERT INTO kyogikai_chain (position, event_hash, hash) VALUES (?, ?, ?)", (pos, digest, prev))
+
+
+def test_edited_event_with_its_chain_records_deleted_is_reported(cli, db):
+    """Issue 16.9: an edit hidden by deleting the chain from that event on no longer verifies (nor is re-sealed)."""
+    scenario_store(db)
+    p = positions(db)
+    execute(db, f"UPDATE stored_events SET state = ? WHERE {pos_col(db)} = ?",
+            (b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"forged"}', p[5]))
+    execute(db, "DELETE FROM kyogikai_chain WHERE position >= ?", (p[5],))
+    chain_before = execute(db, "SELECT * FROM kyogikai_chain ORDER BY position")
+    for _ in range(2):                                  # and it stays reported: verify re-seals nothing
+        r = cli("verify", expect=TAMPERED)
+        check_refused(r)
+        assert problems(r) == [(q, "unchained") for q in p[5:]]
+    assert execute(db, "SELECT * FROM kyogikai_chain ORDER BY position") == chain_before
+
+
+def test_dropped_chain_table_is_reported(cli, db):
+    scenario_store(db)
     execute(db, "DROP TABLE kyogikai_chain")
-    with Kyogikai(db, actor="t") as k:
-        k.runtime.batch = 3
-        k.hold(ids["第1回幹事会"])
-    n = count_events(db)
-    assert execute(db, "SELECT COUNT(*) FROM kyogikai_chain")[0][0] == n
-    assert "intact" in cli("verify").out
-    execute(db, "DROP TABLE kyogikai_chain")
-    assert f"intact, {n} newly chained" in cli("verify").out      # or by verify itself
+    r = cli("verify", expect=TAMPERED)
+    check_refused(r)
+    assert "kyogikai_chain is missing" in r.out
+    r = cli("verify", expect=TAMPERED)                   # verify did not create it again
+    assert "kyogikai_chain is missing" in r.out
+
+
+def test_event_row_appended_directly_is_reported(cli, db):
+    scenario_store(db)
+    insert_raw_event(db, "00000000-0000-4000-8000-000000000001", 1, "kyogikai:ProgrammeRenamed:v1",
+                     b'{"timestamp":"2023-04-01T00:00:00Z","actor":"x","name":"n"}')
+    top = positions(db)[-1]
+    cli("meetings")                                       # an ordinary command does not chain it either
+    r = cli("verify", expect=TAMPERED)
+    assert problems(r) == [(top, "unchained")]
+
+
+def test_reordered_rows_are_reported_as_reordered_not_deleted(cli, db):
+    scenario_store(db)
+    p = positions(db)
+    top = p[-1] + 100
+    move_event(db, p[2], top)                            # a rotation: 2 → end, 3 → 2's place
+    move_event(db, p[3], p[2])
+    r = cli("verify", expect=TAMPERED)
+    kinds = {k for _, k in problems(r)}
+    assert kinds == {"reordered"}, r.out
+    assert {q for q, _ in problems(r)} == {p[2], p[3], top}
+
+
+def test_verify_never_writes(cli, db):
+    scenario_store(db)
+    execute(db, f"DELETE FROM stored_events WHERE {pos_col(db)} = ?", (positions(db)[1],))
+    snapshot = lambda: (execute(db, "SELECT * FROM kyogikai_chain ORDER BY position"),  # noqa: E731
+                        execute(db, "SELECT * FROM rm_positions ORDER BY projection"), count_events(db))
+    before = snapshot()
+    cli("verify", expect=TAMPERED)
+    assert snapshot() == before
+    execute(db, "DELETE FROM kyogikai_chain")
+    execute(db, "UPDATE rm_positions SET position = 0")   # read models behind: verify does not catch up
+    before = snapshot()
+    cli("verify", expect=TAMPERED)
+    assert snapshot() == before

@@ -11,6 +11,7 @@ with :func:`retry_on_conflict` decide again on fresh state and retry, the others
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -20,7 +21,7 @@ import random
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from uuid import UUID
 
 from . import dates
@@ -108,6 +109,9 @@ class Kyogikai:
         self.store = EventStore(self.location)
         self.reads = open_read_store(self.location)
         self.runtime = Runtime(self.store, self.reads, projections or PROJECTIONS)
+        # every save is one transaction: events, their chain records and every read model (Runtime.write)
+        self.store.writer = self.runtime.write
+        self.store.reader = self.reads
 
     def close(self) -> None:
         self.reads.close()
@@ -121,17 +125,37 @@ class Kyogikai:
 
     # == read models ============================================================================
     def sync(self, progress: ProgressFn | None = None) -> int:
+        if self.store.cursor is not None:   # inside atomic(): the write lock is held, nobody else can write
+            return 0
         return self.runtime.catch_up(progress)
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
         return self.runtime.rebuild(progress)
 
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run several commands as ONE transaction: all their events, chain records and read-model
+        rows commit together, or — on any exception, a crash, a SIGKILL — nothing does.
+
+        The write lock is held throughout (other writers wait: keep units short, as an import of a
+        report is); the commands inside read what the earlier ones wrote (aggregates, read models)."""
+        if self.store.cursor is not None:   # already inside one
+            yield
+            return
+        self.sync()
+        with self.reads.transaction() as tx:
+            self.store.cursor = tx.c
+            try:
+                yield
+            finally:
+                self.store.cursor = None
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:   # one statement: one snapshot, no transaction round trips
             return rows.execute(sql, params)
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:
             return rows.find(table, order, **where)
 
     # == resolving what users type ================================================================
@@ -212,9 +236,7 @@ class Kyogikai:
         return agg
 
     def _save(self, *aggs: Any) -> list[DomainEvent]:
-        events = self.store.save(*aggs)
-        self.sync()
-        return events
+        return self.store.save(*aggs)   # one transaction with the read models (Runtime.write)
 
     def _fresh(self) -> None:
         """Bring the read models up to date before resolving names."""

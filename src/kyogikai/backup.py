@@ -42,10 +42,9 @@ from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from .app import Kyogikai, UserError
-from .store import ConflictError
 
 FORMAT = 1
 MAX_LINE_BYTES = 2_000_000          # one event line; states are far smaller
@@ -245,13 +244,11 @@ def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
     if lines and lines[-1] == b"":
         lines.pop()
     events = read_log(lines, p.name if path != "-" else "stdin", app)
-    if app.store.max_position() != 0:
-        raise UserError(f"the store at {app.location.describe()} is not empty "
-                        f"({app.store.max_position()} events): import-log restores into an empty store only")
-    if events:
-        try:
-            app.store.recorder.insert_events(events)   # one transaction: all or nothing
-        except IntegrityError:
-            raise ConflictError("conflict: another process wrote to the store during the import; nothing was imported") from None
-    applied = app.sync()
-    return ImportLogResult(len(events), applied)
+    # one transaction: the emptiness check, every event, its chain record and the read models
+    with app.atomic():
+        if app.store.max_position() != 0:
+            raise UserError(f"the store at {app.location.describe()} is not empty "
+                            f"({app.store.max_position()} events): import-log restores into an empty store only")
+        if events:
+            app.runtime.write(events)
+    return ImportLogResult(len(events), len(events))

@@ -7,34 +7,36 @@ Every stored event is linked into a chain in stored (notification) order, kept i
     hash_n       = sha256(hash_{n-1} "|" position_n "|" event_hash_n)              (hash_0 = 64 zeros)
 
 Decisions:
-- **Where the chain grows.**  :meth:`Ledger.extend` runs inside every read-model catch-up, in the
-  same locked transaction (SQLite ``BEGIN IMMEDIATE``, the PostgreSQL advisory lock), before the
-  projections read their batch (``projections/runtime.py``: ``Runtime.catch_up``).  Every CLI
-  command and every long-running reader catches up, so the chain covers what is written within
-  the same command; two processes never extend it at once, and a crash rolls an extension back
-  with the read-model rows of that batch.  ``kyogikai verify`` extends it too, but only when the
-  part already chained is intact (a tampered log is never blessed).
+- **Where the chain grows.**  Every event is chained in the transaction that stores it:
+  :meth:`Ledger.chain` runs in ``Runtime.write`` (commands, ``import-report``, ``import-log``) and
+  in ``EventStore.append`` (bulk appends), after the insert and before the commit, under the write
+  lock (SQLite ``BEGIN IMMEDIATE``, the PostgreSQL advisory lock).  Nothing else writes the chain:
+  an event without a chain record was not written by kyogikai, and is itself evidence.
 - **Not a read model.**  The table is never dropped by ``rebuild`` or a projection's new
-  ``VERSION``; it is the record of what the log held when each event was first seen.
+  ``VERSION``; it is the record of what the log held when each event was written.
 - **What verify finds**, each with its position: an *altered* event (its bytes no longer hash to
   the chained ``event_hash``), a *deleted* one (chained, missing from ``stored_events`` —
   including the last one), a *reordered* one (its bytes are chained at another position: rows
-  swapped or moved), an *inserted* one (an unchained event at or below the chain head), and an
-  altered *chain record* (a link that does not follow from its predecessor).  It reports them
-  all, first position first, and exits 5.
+  swapped or moved), an *unchained* one (stored with no chain record: appended or inserted
+  behind kyogikai's back, or its chain record deleted — which also covers an edited event whose
+  chain records were deleted to hide it), an altered or deleted *chain record* (a link that does
+  not follow from its predecessor), and a missing chain table.  It reports them all, first
+  position first, and exits 5.  It never writes: it reads in one read-only transaction.
 - **Limits, stated.**  The chain sits in the same database, so whoever can write the database can
   also recompute the chain.  ``verify`` prints the head (``position:hash``); kept elsewhere (the
   minutes, a mail), ``kyogikai verify --anchor POSITION:HASH`` proves the log up to it unchanged
-  even against a full rewrite.  An event deleted before its first catch-up (a window of one
-  command) leaves no trace.  PostgreSQL's notification ids may have gaps (a rolled-back insert
-  consumes its sequence numbers): positions are chained as they are, gaps are not errors.
+  even against a full rewrite, and a log cut back below the anchor fails too.  Without an anchor,
+  deleting the last events together with their chain records is a consistent shorter log.
+  PostgreSQL's notification ids may have gaps (a rolled-back insert consumes its sequence
+  numbers): positions are chained as they are, gaps in positions are not errors; the chain
+  records themselves are linked, so a missing record is always found.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 from uuid import UUID
 
 TABLE = "kyogikai_chain"
@@ -63,7 +65,7 @@ def link(prev: str, position: int, digest: str) -> str:
 @dataclass(frozen=True)
 class Problem:
     position: int
-    kind: str          # altered | deleted | reordered | inserted | chain
+    kind: str          # altered | deleted | reordered | inserted | unchained | chain
     detail: str
 
     def __str__(self) -> str:
@@ -75,7 +77,7 @@ class Report:
     events: int = 0                   # stored events seen
     chained: int = 0                  # chain records checked
     head: tuple[int, str] | None = None
-    extended: int = 0                 # records added after a clean check
+    extended: int = 0                 # always 0: verify never writes (kept for callers)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -100,6 +102,47 @@ class Ledger:
                     "event_hash TEXT NOT NULL, hash TEXT NOT NULL)")
         self._ready = True
 
+    def exists(self, cur: Any) -> bool:
+        if self.kind == "sqlite":
+            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
+        else:
+            cur.execute("SELECT to_regclass(%s)", (TABLE,))
+            return cur.fetchone()[0] is not None
+        return cur.fetchone() is not None
+
+    def chain(self, cur: Any, records: Sequence[tuple[int, Any]],
+              head: tuple[int, str] | None = None) -> tuple[int, str]:
+        """Chain stored events just inserted in the caller's transaction: ``(position, StoredEvent)``;
+        ``head`` is the chain head read earlier in the same transaction (read here when omitted).
+        Returns the new head."""
+        head = head if head is not None else self.head(cur)
+        out = self.links(records, head)
+        self.store_links(cur, out)
+        return (out[-1][0], out[-1][2]) if out else head
+
+    def links(self, records: Sequence[tuple[int, Any]], head: tuple[int, str]) -> list[tuple[int, str, str]]:
+        """The chain records ``(position, event_hash, hash)`` of ``records`` after ``head`` (no I/O)."""
+        pos, prev = head
+        out = []
+        for position, s in records:
+            if position <= pos:  # pragma: no cover - only a chain edited behind our back gets here
+                raise ValueError(f"position {position} is not after the chain head {pos}: 'kyogikai verify'")
+            digest = event_digest(s.originator_id, s.originator_version, s.topic, s.state)
+            prev = link(prev, int(position), digest)
+            out.append((int(position), digest, prev))
+            pos = position
+        return out
+
+    def store_links(self, cur: Any, links: Sequence[tuple[int, str, str]]) -> None:
+        if not links:
+            return
+        self.ensure(cur)
+        sql = f"INSERT INTO {TABLE} (position, event_hash, hash) VALUES ({self.ph}, {self.ph}, {self.ph})"
+        if len(links) == 1:
+            cur.execute(sql, links[0])
+        else:
+            cur.executemany(sql, links)
+
     def head(self, cur: Any) -> tuple[int, str]:
         self.ensure(cur)
         cur.execute(f"SELECT position, hash FROM {TABLE} ORDER BY position DESC LIMIT 1")
@@ -116,30 +159,22 @@ class Ledger:
         cur.execute(sql, params)
         return cur.fetchall()
 
-    def extend(self, cur: Any, limit: int = 1000) -> int:
-        """Chain up to ``limit`` stored events after the chain head; returns how many were chained."""
-        pos, prev = self.head(cur)
-        rows = self._events(cur, pos, limit)
-        records = []
-        for position, oid, version, topic, state in rows:
-            digest = event_digest(oid, version, topic, state)
-            prev = link(prev, int(position), digest)
-            records.append((int(position), digest, prev))
-        if records:
-            cur.executemany(f"INSERT INTO {TABLE} (position, event_hash, hash) VALUES ({self.ph}, {self.ph}, {self.ph})",
-                            records)
-        return len(records)
-
     def _chain(self, cur: Any) -> Iterator[tuple[int, str, str]]:
         cur.execute(f"SELECT position, event_hash, hash FROM {TABLE} ORDER BY position")
         for p, e, h in cur.fetchall():
             yield int(p), e, h
 
-    def verify(self, cur: Any, anchor: tuple[int, str] | None = None, extend: bool = True) -> Report:
-        """Check every chained event against the stored events; extend the chain when all is well."""
-        self.ensure(cur)
-        chain = list(self._chain(cur))          # read the chain first: what it holds was committed earlier
+    def verify(self, cur: Any, anchor: tuple[int, str] | None = None) -> Report:
+        """Check every stored event against the chain and the chain against itself; writes nothing."""
         events = [(int(p), event_digest(o, v, t, s)) for p, o, v, t, s in self._events(cur, 0)]
+        if not self.exists(cur):
+            rep = Report(events=len(events))
+            if events or anchor is not None:
+                rep.problems.append(Problem(events[0][0] if events else 0, "chain",
+                                            f"the chain table {TABLE} is missing (dropped?): no stored event can be "
+                                            "vouched for"))
+            return rep
+        chain = list(self._chain(cur))
         rep = Report(events=len(events), chained=len(chain))
         stored = dict(events)
         chained_at = {pos: digest for pos, digest, _ in chain}
@@ -179,6 +214,9 @@ class Ledger:
                 found.append(Problem(pos, "reordered", f"the event chained at position {origin} is stored here"))
             elif pos < head_pos:
                 found.append(Problem(pos, "inserted", "an event below the chain head that was never chained"))
+            else:
+                found.append(Problem(pos, "unchained", "an event with no chain record (every event is chained in "
+                                                       "the transaction that stores it)"))
         if anchor is not None:
             a_pos, a_hash = anchor
             rec = next((h for p, _, h in chain if p == a_pos), None)
@@ -193,13 +231,7 @@ class Ledger:
             if (p.position, p.kind) not in seen:
                 seen.add((p.position, p.kind))
                 rep.problems.append(p)
-        if rep.ok and extend:
-            while True:
-                n = self.extend(cur, 5000)
-                rep.extended += n
-                if n < 5000:
-                    break
-        rep.head = self.head(cur) if (chain or rep.extended) else None
+        rep.head = (chain[-1][0], chain[-1][2]) if chain else None
         return rep
 
 

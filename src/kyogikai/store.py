@@ -5,9 +5,12 @@
 ``$XDG_DATA_HOME/kyogikai/kyogikai.sqlite`` (``~/.local/share/kyogikai/kyogikai.sqlite``).
 
 Events are mapped by :class:`Mapper`: topic ``kyogikai:<EventName>:v<class_version>`` and the payload
-as compact JSON.  Appends go through the recorder's ``insert_events`` in one transaction; the unique
-key on (aggregate id, version) turns a concurrent change into :class:`ConflictError`, so nothing is
-lost and nothing is half-written.
+as compact JSON.  The library's recorders create the tables and serve reads; every append goes
+through :func:`insert_stored` on the connection of a write transaction that also chains the events
+(:mod:`kyogikai.ledger`) and — for commands, imports and restores — applies them to the read models
+(``Runtime.write``): one transaction, under the write lock.  The unique key on (aggregate id,
+version) turns a concurrent change into :class:`ConflictError`, so nothing is lost and nothing is
+half-written.
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
     InfrastructureFactory,
-    IntegrityError,
     Notification,
     StoredEvent,
 )
@@ -126,9 +128,74 @@ class Mapper:
         return cls(originator_id=s.originator_id, originator_version=s.originator_version, **state)
 
 
+def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int = 0) -> list[int]:
+    """Insert stored events with ``cur`` (inside the caller's write transaction); returns their positions.
+
+    The same rows the library's recorder writes (SQLite: ``rowid`` is the position; PostgreSQL:
+    ``notification_id``).  Writers hold the write lock until they commit, so positions are
+    committed in order and a reader following the log never passes over a gap filled later.
+    Positions are above ``floor`` (the chain head): SQLite would otherwise reuse the position of a
+    deleted last event, which the chain already vouches for.
+    """
+    out: list[int] = []
+    try:
+        if kind == "sqlite":
+            cur.execute("SELECT MAX(rowid) FROM stored_events")
+            top = max(int(cur.fetchone()[0] or 0), floor)
+            out = list(range(top + 1, top + 1 + len(stored)))
+            cur.executemany("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                            "VALUES (?,?,?,?,?)",
+                            [(p, s.originator_id.hex if isinstance(s.originator_id, UUID) else str(s.originator_id),
+                              s.originator_version, s.topic, s.state) for p, s in zip(out, stored)])
+        else:
+            for i in range(0, len(stored), 500):
+                chunk = stored[i:i + 500]
+                values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+                params: list[Any] = []
+                for s in chunk:
+                    params += [s.originator_id, s.originator_version, s.topic, s.state]
+                cur.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+                            f"VALUES {values} RETURNING notification_id", params)
+                out += [r[0] for r in cur.fetchall()]
+    except Exception as exc:
+        if any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):  # sqlite3's or psycopg's
+            raise ConflictError("conflict: someone else changed the same record at the same time; nothing was written, "
+                                "try again") from None
+        raise
+    return out
+
+
+def select_after(cur: Any, kind: str, after: int, limit: int, upto: int | None = None) -> list[Notification]:
+    """Notifications after ``after`` read with ``cur`` (it sees its own transaction's writes)."""
+    col = "rowid" if kind == "sqlite" else "notification_id"
+    ph = "?" if kind == "sqlite" else "%s"
+    sql = f"SELECT {col}, originator_id, originator_version, topic, state FROM stored_events WHERE {col} > {ph}"
+    params: list[Any] = [after]
+    if upto is not None:
+        sql += f" AND {col} <= {ph}"
+        params.append(upto)
+    cur.execute(sql + f" ORDER BY {col} LIMIT {ph}", params + [limit])
+    return [Notification(id=int(r[0]), originator_id=UUID(str(r[1])) if kind == "sqlite" else r[1],
+                         originator_version=r[2], topic=r[3], state=bytes(r[4])) for r in cur.fetchall()]
+
+
 class EventStore:
+    """Events: written through a write transaction (``writer``), read through the library's recorder.
+
+    ``writer(stored, events)`` is set by the application to its runtime's one-transaction write
+    (events, chain and read models together); without one, :meth:`append` writes the events and
+    their chain records in one transaction of its own (the read models catch up later).  While a
+    unit of work holds a transaction open (``cursor`` set), reads go through that cursor so they
+    see what the unit has written so far.
+    """
+
+    writer: Callable[[list[StoredEvent], list[DomainEvent]], Any] | None = None
+    reader: Any = None      # a ReadStore on the same database: aggregate loads in one statement on it
+    cursor: Any = None
+
     def __init__(self, location: Location) -> None:
         self.location = location
+        self._own_writer: Any = None
         env: dict[str, str] = {}
         if location.kind == "sqlite":
             path = Path(location.path)
@@ -167,10 +234,20 @@ class EventStore:
         if not events:
             return
         stored = [self.mapper.to_stored(e) for e in events]
-        try:
-            self.recorder.insert_events(stored)
-        except IntegrityError:
-            raise ConflictError("conflict: someone else changed the same record at the same time; nothing was written, try again") from None
+        if self.writer is not None:
+            self.writer(stored, list(events))
+            return
+        from .ledger import Ledger
+        from .projections.runtime import open_read_store
+
+        if self._own_writer is None:
+            self._own_writer = open_read_store(self.location)
+        kind = self.location.kind
+        with self._own_writer.transaction() as tx:   # events and their chain records: one transaction
+            ledger = Ledger(kind)
+            head = ledger.head(tx.c)
+            positions = insert_stored(tx.c, kind, stored, head[0])
+            ledger.chain(tx.c, list(zip(positions, stored)), head)
 
     def save(self, *aggregates: Aggregate) -> list[DomainEvent]:
         events = [e for a in aggregates for e in a.collect()]
@@ -179,7 +256,24 @@ class EventStore:
 
     # -- reading --------------------------------------------------------------------------------
     def load(self, id: UUID) -> list[DomainEvent]:
-        return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in self.recorder.select_events(id)]
+        if self.cursor is not None:
+            stored = self._select_events(self.cursor, id)
+        elif self.reader is not None:
+            with self.reader.statement() as rows:
+                stored = self._select_events(rows.c, id)
+        else:
+            stored = self.recorder.select_events(id)
+        return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in stored]
+
+    def _select_events(self, cur: Any, id: UUID) -> list[StoredEvent]:
+        if self.location.kind == "sqlite":
+            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
+                                "WHERE originator_id = ? ORDER BY originator_version", (id.hex,))
+        else:
+            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
+                        "WHERE originator_id = %s ORDER BY originator_version", (id,))
+        return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3]))
+                for r in cur.fetchall()]
 
     def _domain(self, s: StoredEvent, where: str) -> DomainEvent:
         """A stored event that cannot be read (damaged, unknown, or from a newer kyogikai) is a StoreError."""
@@ -194,8 +288,11 @@ class EventStore:
         return cls.replay(id, events) if events else None
 
     def read(self, after: int = 0, limit: int = 1000, upto: int | None = None) -> list[tuple[int, DomainEvent]]:
-        notes: Sequence[Notification] = self.recorder.select_notifications(
-            start=after, limit=limit, stop=upto, inclusive_of_start=False)
+        notes: Sequence[Notification]
+        if self.cursor is not None:
+            notes = select_after(self.cursor, self.location.kind, after, limit, upto)
+        else:
+            notes = self.recorder.select_notifications(start=after, limit=limit, stop=upto, inclusive_of_start=False)
         return [(n.id, self._domain(n, f"event at position {n.id}")) for n in notes]
 
     def iter_all(self, after: int = 0, batch: int = 2000, upto: int | None = None) -> Iterator[tuple[int, DomainEvent]]:
@@ -207,9 +304,16 @@ class EventStore:
             after = chunk[-1][0]
 
     def max_position(self) -> int:
+        if self.cursor is not None:
+            col = "rowid" if self.location.kind == "sqlite" else "notification_id"
+            self.cursor.execute(f"SELECT MAX({col}) FROM stored_events")
+            return int(self.cursor.fetchone()[0] or 0)
         return self.recorder.max_notification_id() or 0
 
     def close(self) -> None:
+        if self._own_writer is not None:
+            self._own_writer.close()
+            self._own_writer = None
         try:
             self.factory.close()
         except Exception:

@@ -70,6 +70,7 @@ class FeedService:
     def __init__(self, app: Kyogikai, base_url: str) -> None:
         self.app, self.base_url = app, base_url
         self._seen = -1
+        self._generation = -1
         self._version: int | None = None
         # rendered feeds, valid while the log stands where it stood when they were rendered
         self._rendered: dict[tuple, Feed | None] = {}
@@ -82,9 +83,10 @@ class FeedService:
             return
         self._version = version
         top = self.app.store.max_position()
-        if top != self._seen:
+        generation = self.app.runtime.generation()   # changes when read models are replaced (rebuild)
+        if top != self._seen or generation != self._generation:
             self.app.sync()
-            self._seen = top
+            self._seen, self._generation = top, generation
             self._rendered.clear()
 
     def _read(self) -> Any:

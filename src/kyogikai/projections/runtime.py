@@ -20,16 +20,20 @@ its queries see one snapshot, as SQLite's WAL gives.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
+from ..ledger import GENESIS
+from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
-from ..store import EventStore, Location, StoreError, one_line
+from ..store import EventStore, Location, StoreError, insert_stored, one_line, select_after
 
 ProgressFn = Callable[[int, int], None]
 
@@ -57,9 +61,13 @@ class Rows(Protocol):
 class SQLRows:
     """Rows over a DB-API cursor; ``ph`` is the parameter placeholder of the driver."""
 
-    def __init__(self, cursor: Any, ph: str) -> None:
+    def __init__(self, cursor: Any, ph: str, names: dict[str, str] | None = None) -> None:
         self.c, self.ph = cursor, ph
         self._sql: dict[tuple, str] = {}
+        self.names = names or {}   # table name -> the table actually written (a rebuild's fresh tables)
+
+    def _t(self, table: Table) -> str:
+        return self.names.get(table.name, table.name) if self.names else table.name
 
     def _row(self, table: Table, values: Sequence[Any] | None) -> dict[str, Any] | None:
         if values is None:
@@ -70,26 +78,29 @@ class SQLRows:
         sql = self._sql.get(("get", table.name))
         if sql is None:
             where = " AND ".join(f"{k}={self.ph}" for k in table.key)
-            sql = self._sql[("get", table.name)] = f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE {where}"
+            sql = self._sql[("get", table.name)] = f"SELECT {', '.join(table.columns)} FROM {self._t(table)} WHERE {where}"
         self.c.execute(sql, key)
         return self._row(table, self.c.fetchone())
 
-    def put(self, table: Table, row: dict[str, Any]) -> None:
+    def _put_sql(self, table: Table) -> str:
         sql = self._sql.get(("put", table.name))
         if sql is None:
             cols = list(table.columns)
             updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in table.key) or f"{table.key[0]}=excluded.{table.key[0]}"
             sql = self._sql[("put", table.name)] = (
-                f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([self.ph] * len(cols))}) "
+                f"INSERT INTO {self._t(table)} ({', '.join(cols)}) VALUES ({', '.join([self.ph] * len(cols))}) "
                 f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
-        self.c.execute(sql, [row.get(c) for c in table.columns])
+        return sql
+
+    def put(self, table: Table, row: dict[str, Any]) -> None:
+        self.c.execute(self._put_sql(table), [row.get(c) for c in table.columns])
 
     def delete(self, table: Table, *key: Any) -> None:
         where = " AND ".join(f"{k}={self.ph}" for k in table.key)
-        self.c.execute(f"DELETE FROM {table.name} WHERE {where}", key)
+        self.c.execute(f"DELETE FROM {self._t(table)} WHERE {where}", key)
 
     def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        sql = f"SELECT {', '.join(table.columns)} FROM {table.name}"
+        sql = f"SELECT {', '.join(table.columns)} FROM {self._t(table)}"
         params: list[Any] = []
         if where:
             conds = []
@@ -106,6 +117,8 @@ class SQLRows:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Raw read for renderers that need joins or aggregates (placeholders written as ``?``)."""
+        for name, actual in self.names.items():
+            sql = re.sub(rf"\b{name}\b", actual, sql)
         self.c.execute(sql.replace("?", self.ph), params)
         return [tuple(r) for r in self.c.fetchall()] if self.c.description else []
 
@@ -122,8 +135,8 @@ class CachedRows(SQLRows):
     of a rebuild from several per event to a few per batch.
     """
 
-    def __init__(self, cursor: Any, ph: str) -> None:
-        super().__init__(cursor, ph)
+    def __init__(self, cursor: Any, ph: str, names: dict[str, str] | None = None) -> None:
+        super().__init__(cursor, ph, names)
         self.cache: dict[tuple[str, tuple], Any] = {}
         self.dirty: dict[str, tuple[Table, dict[tuple, Any]]] = {}
 
@@ -166,18 +179,22 @@ class CachedRows(SQLRows):
             deletes = [k for k, r in changes.items() if r is _DELETED]
             if deletes:
                 where = " AND ".join(f"{k}={self.ph}" for k in table.key)
-                self.c.executemany(f"DELETE FROM {table.name} WHERE {where}", deletes)
+                self.c.executemany(f"DELETE FROM {self._t(table)} WHERE {where}", deletes)
             if upserts:
-                super().put(table, upserts[0])  # prepares the statement text
-                sql = self._sql[("put", table.name)]
-                self.c.executemany(sql, [[r.get(c) for c in table.columns] for r in upserts[1:]])
+                sql = self._put_sql(table)
+                if len(upserts) == 1:
+                    self.c.execute(sql, [upserts[0].get(c) for c in table.columns])
+                else:
+                    self.c.executemany(sql, [[r.get(c) for c in table.columns] for r in upserts])
 
 
-def ddl(table: Table, int_type: str) -> list[str]:
+def ddl(table: Table, int_type: str, name: str | None = None, index_suffix: str = "") -> list[str]:
+    """CREATE statements of ``table`` (as ``name`` when given; index names end in ``index_suffix``)."""
+    name = name or table.name
     cols = ", ".join(f"{c} {'TEXT' if t == 'text' else int_type}" for c, t in table.columns.items())
-    out = [f"CREATE TABLE IF NOT EXISTS {table.name} ({cols}, PRIMARY KEY ({', '.join(table.key)}))"]
+    out = [f"CREATE TABLE IF NOT EXISTS {name} ({cols}, PRIMARY KEY ({', '.join(table.key)}))"]
     for idx in table.indexes:
-        out.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(idx)} ON {table.name} ({', '.join(idx)})")
+        out.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{'_'.join(idx)}{index_suffix} ON {name} ({', '.join(idx)})")
     return out
 
 
@@ -190,6 +207,18 @@ class ReadStore:
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
         raise NotImplementedError
+        yield
+
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        """Rows for ONE read statement (itself a consistent snapshot): no BEGIN/COMMIT round trips.
+        Inside an open transaction, that transaction's rows."""
+        with self.transaction(write=False) as rows:
+            yield rows
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Statements inside are sent together where the driver can (PostgreSQL's pipeline mode)."""
         yield
 
     @contextmanager
@@ -220,6 +249,8 @@ class ReadStore:
 
 
 class SQLiteReadStore(ReadStore):
+    _open: SQLRows | None = None
+
     def __init__(self, path: str) -> None:
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
@@ -230,15 +261,34 @@ class SQLiteReadStore(ReadStore):
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:
+        """A transaction (``BEGIN IMMEDIATE`` to write); inside an open one, that one (a unit of work)."""
+        if self._open is not None:
+            yield SQLRows(self._open.c, "?")
+            return
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        self._open = SQLRows(cur, "?")
         try:
-            yield SQLRows(cur, "?")
+            yield self._open
         except BaseException:
+            self._open = None
             self.conn.rollback()
             raise
         else:
+            self._open = None
             self.conn.commit()
+        finally:
+            self._open = None
+            cur.close()
+
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        if self._open is not None:
+            yield SQLRows(self._open.c, "?")
+            return
+        cur = self.conn.cursor()   # autocommit: the statement is its own read transaction
+        try:
+            yield SQLRows(cur, "?")
         finally:
             cur.close()
 
@@ -258,19 +308,54 @@ class PostgresReadStore(ReadStore):
         import psycopg
 
         try:
+            # autocommit: transactions are begun by hand, the BEGIN sharing a round trip with the lock
             self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
                                         user=location.user, password=location.password, connect_timeout=5,
-                                        options=f"-c search_path={location.schema}")
+                                        options=f"-c search_path={location.schema}", autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
 
+    _open: SQLRows | None = None
+
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:
-        with self.conn.transaction(), self.conn.cursor() as cur:
-            if write:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK_KEY,))
+        """A transaction (holding the write lock to write); inside an open one, that one (a unit of work)."""
+        if self._open is not None:
+            yield SQLRows(self._open.c, "%s")
+            return
+        cur = self.conn.cursor()
+        try:
+            if write:   # one round trip: BEGIN and the lock
+                cur.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)})".encode())
             else:  # one snapshot for every query of a read (as SQLite's WAL gives): never a mix of two states
-                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cur.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._open = SQLRows(cur, "%s")
+            yield self._open
+        except BaseException:
+            self._open = None
+            try:
+                cur.execute(b"ROLLBACK")
+            except Exception:
+                pass
+            raise
+        else:
+            self._open = None
+            cur.execute(b"COMMIT")
+        finally:
+            self._open = None
+            cur.close()
+
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        with self.conn.pipeline():
+            yield
+
+    @contextmanager
+    def statement(self) -> Iterator[SQLRows]:
+        if self._open is not None:
+            yield SQLRows(self._open.c, "%s")
+            return
+        with self.conn.cursor() as cur:   # autocommit: the statement is its own snapshot
             yield SQLRows(cur, "%s")
 
     def close(self) -> None:
@@ -286,32 +371,53 @@ def open_read_store(location: Location) -> ReadStore:
 # --- the runtime ------------------------------------------------------------------------------
 
 class Runtime:
-    """Keeps a set of projections current against one event store."""
+    """Keeps a set of projections current against one event store.
+
+    Writes: :meth:`write` is the write path of every command, ``import-report`` and ``import-log``
+    — ONE transaction under the write lock that applies events other processes wrote since (if
+    any), inserts the new events, chains them (:mod:`kyogikai.ledger`), applies them to every read
+    model and records the positions.  :meth:`catch_up` applies only events written by other
+    processes (or by a bare ``EventStore.append``).  :meth:`rebuild` builds fresh tables and swaps
+    them in atomically (see there).
+    """
+
+    GENERATION = "~generation"      # rm_positions row: how many times read models were replaced
+    LEASE = "~rebuild:"             # rm_positions rows of rebuilds in progress (position: last heartbeat)
+    PIECE_SECONDS = 0.25            # a rebuild commits (and lets commands in) at least this often
+    LEASE_SECONDS = 120             # a rebuild silent this long is dead: its tables may be dropped
 
     def __init__(self, store: EventStore, reads: ReadStore, projections: Sequence[ModuleType], batch: int = 1000) -> None:
         self.store, self.reads, self.projections, self.batch = store, reads, list(projections), batch
         self._prepared = False
-        self.ledger: Ledger | None = Ledger(store.location.kind)  # the hash chain grows under the same lock (ledger.py)
+        self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
 
+    # -- tables ----------------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Create tables; reset a projection whose VERSION changed so it rebuilds from the log."""
+        """Create tables; rebuild (into fresh tables, swapped in) a projection that is new or whose VERSION changed."""
         if self._prepared:
             return
         if self._current():
             self._prepared = True
             return
         self.reads.create([POSITIONS])
-        with self.reads.transaction() as rows:  # one locked transaction: see _reset
+        with self.reads.transaction() as rows:
+            if self.ledger:
+                self.ledger.ensure(rows.c)
             known = {r["projection"]: r for r in rows.find(POSITIONS)}
             stale = [p for p in self.projections
                      if known.get(p.NAME) is None or known[p.NAME]["version"] != p.VERSION]
-            self._reset(rows, stale)
+            empty_log = select_after(rows.c, self.store.location.kind, 0, 1) == []
+            if empty_log:   # nothing to hide from readers: (re)create in place
+                self._reset(rows, stale)
+                stale = []
             for p in self.projections:
                 if p not in stale:
                     for t in p.TABLES:
                         for stmt in ddl(t, self.reads.int_type):
                             rows.c.execute(stmt)
         self._prepared = True
+        if stale:
+            self._rebuild(None, stale)
 
     def _current(self) -> bool:
         """Every table exists and every projection is at its VERSION: nothing to create (two reads)."""
@@ -320,17 +426,17 @@ class Runtime:
                 return False
             tables = {r[0] for r in rows.execute(self.reads.existing_tables_sql)}
             wanted = {POSITIONS.name} | {t.name for p in self.projections for t in p.TABLES}
+            if self.ledger:
+                wanted.add(LEDGER_TABLE)
             if not wanted <= tables:
                 return False
             known = {r["projection"]: r["version"] for r in rows.find(POSITIONS)}
+        if self.ledger:
+            self.ledger._ready = True   # its table exists: no DDL
         return all(known.get(p.NAME) == p.VERSION for p in self.projections)
 
     def _reset(self, rows: SQLRows, projections: Sequence[ModuleType]) -> None:
-        """Drop, recreate and zero the position of ``projections`` inside the caller's transaction.
-
-        One transaction with the position reset, so a crash (or a concurrent catch-up) never sees
-        emptied tables under a stale position, which no catch-up would ever refill.
-        """
+        """Drop, recreate and zero the position of ``projections`` inside the caller's transaction."""
         for p in projections:
             for t in p.TABLES:
                 rows.c.execute(f"DROP TABLE IF EXISTS {t.name}")
@@ -344,64 +450,297 @@ class Runtime:
             found = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
         return {p.NAME: found.get(p.NAME, 0) for p in self.projections}
 
+    def generation(self) -> int:
+        """A number that changes whenever read models are replaced (a rebuild, a new projection
+        VERSION): with the log's position it keys any cache of renderings."""
+        self.prepare()
+        with self.reads.transaction(write=False) as rows:
+            row = rows.get(POSITIONS, self.GENERATION)
+        return int(row["position"]) if row else 0
+
     def behind(self) -> bool:
-        return min(self.positions().values(), default=0) < self.store.max_position()
+        """Whether events were written that the read models lack (one statement, no transaction)."""
+        self.prepare()
+        col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
+        names = [p.NAME for p in self.projections]
+        with self.reads.statement() as rows:
+            found = rows.execute(f"SELECT (SELECT MAX({col}) FROM stored_events), projection, position FROM "
+                                 f"{POSITIONS.name} WHERE projection IN ({', '.join('?' * len(names))})", names)
+        top = int(found[0][0] or 0) if found else self.store.max_position()
+        pos = {r[1]: r[2] for r in found}
+        return min((pos.get(n, 0) for n in names), default=0) < top
+
+    # -- writing ---------------------------------------------------------------------------------
+    def write(self, stored: Sequence[Any], events: Sequence[Any] | None = None) -> list[int]:
+        """Append ``stored`` events, chain them and apply them to every read model: ONE transaction.
+
+        ``events`` are the same events as domain objects (mapped from ``stored`` when omitted, in
+        chunks, so a restore of a large log stays flat in memory).  A version already taken raises
+        :class:`~kyogikai.store.ConflictError` and nothing is written.  Inside a unit of work
+        (``Kyogikai.atomic``) the transaction is the unit's, committed or rolled back with it.
+        """
+        self.prepare()
+        kind = self.store.location.kind
+        positions: list[int] = []
+        with self.reads.transaction() as tx:
+            rows = CachedRows(tx.c, tx.ph)
+            pos, head = self._pending(rows)
+            links: list[tuple[int, str, str]] = []
+            for i in range(0, len(stored), self.batch):
+                chunk = list(stored[i:i + self.batch])
+                done = insert_stored(tx.c, kind, chunk, head[0])
+                if self.ledger:
+                    new_links = self.ledger.links(list(zip(done, chunk)), head)
+                    head = new_links[-1][0], new_links[-1][2]
+                    links += new_links
+                domain = (list(events[i:i + self.batch]) if events is not None
+                          else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in chunk])
+                for e in domain:
+                    for p in self.projections:
+                        p.apply(e, rows)
+                positions += done
+                if len(stored) > self.batch:   # a large write: keep memory flat
+                    if self.ledger:
+                        self.ledger.store_links(tx.c, links)
+                    links = []
+                    rows.flush()
+            if positions:
+                for p in self.projections:
+                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                         "position": max(positions[-1], pos.get(p.NAME, 0))})
+            with self.reads.pipeline():   # PostgreSQL: the chain records and every row change in one round trip
+                if self.ledger:
+                    self.ledger.store_links(tx.c, links)
+                rows.flush()
+        return positions
+
+    def _pending(self, rows: CachedRows) -> tuple[dict[str, int], tuple[int, str]]:
+        """Inside a write transaction: apply what others wrote since the read models' positions;
+        returns the positions and the chain head (one statement when nothing is pending)."""
+        kind = self.store.location.kind
+        col = "rowid" if kind == "sqlite" else "notification_id"
+        chain = ""
+        if self.ledger:
+            self.ledger.ensure(rows.c)
+            chain = (f", (SELECT position FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1), "
+                     f"(SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1)")
+        found = rows.execute(f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} "
+                             f"FROM {POSITIONS.name}")
+        pos = {r[0]: r[1] for r in found}
+        top = int(found[0][2] or 0) if found else None
+        if not self.ledger:
+            head = (0, "")
+        elif found:
+            head = (int(found[0][3]), found[0][4]) if found[0][3] is not None else (0, GENESIS)
+        else:
+            head = self.ledger.head(rows.c)
+        start = min(pos.get(p.NAME, 0) for p in self.projections)
+        if top is not None and start >= top:
+            return pos, head   # the usual case: nothing written by others (one statement)
+        while True:
+            notes = select_after(rows.c, kind, start, self.batch)
+            for n in notes:
+                e = self.store._domain(n, f"event at position {n.id}")
+                for p in self.projections:
+                    if n.id > pos.get(p.NAME, 0):
+                        p.apply(e, rows)
+            if notes:
+                start = notes[-1].id
+                for p in self.projections:
+                    pos[p.NAME] = max(start, pos.get(p.NAME, 0))
+                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": pos[p.NAME]})
+                rows.flush()
+            if len(notes) < self.batch:
+                return pos, head
 
     MAX_TRANSACTION = 20_000  # events applied in one transaction before a commit (see catch_up)
 
     def catch_up(self, progress: ProgressFn | None = None) -> int:
-        """Apply every event not yet applied; returns how many were applied.
+        """Apply every event not yet applied (written by other processes); returns how many were applied.
 
         One transaction applies batches of ``batch`` events until the end of the log as it stands,
         so it ends where a writer's transaction ended: no reader ever sees half of a command's (or an
-        import's) events applied.  Only a backlog beyond ``MAX_TRANSACTION`` events is committed in
-        pieces (each piece still atomic with its positions).
+        import's) events applied.  Only a backlog beyond ``MAX_TRANSACTION`` events (bulk appends
+        without read models) is committed in pieces (each piece still atomic with its positions).
         """
         self.prepare()
         if not self.behind():  # a cheap read first: no write lock when there is nothing to apply
             return 0
-        return self._apply(progress, reset=False)
-
-    def _apply(self, progress: ProgressFn | None, reset: bool) -> int:
         done, total = 0, None
         while True:
             with self.reads.transaction() as tx:
-                if reset:  # rebuild: the reset commits with the first piece, so readers see old or new
-                    self._reset(tx, self.projections)
-                    reset = False
                 in_tx = 0
                 while True:
                     rows = CachedRows(tx.c, tx.ph)
-                    chained = self.ledger.extend(rows.c, self.batch) if self.ledger else 0
                     pos = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
                     start = min(pos.get(p.NAME, 0) for p in self.projections)
                     if progress and total is None:
                         total = self.store.max_position()
-                    batch = self.store.read(after=start, limit=self.batch)
-                    for position, event in batch:
+                    notes = select_after(tx.c, self.store.location.kind, start, self.batch)
+                    for n in notes:
+                        e = self.store._domain(n, f"event at position {n.id}")
                         for p in self.projections:
-                            if position > pos.get(p.NAME, 0):
-                                p.apply(event, rows)
-                    if batch:
-                        last = batch[-1][0]
+                            if n.id > pos.get(p.NAME, 0):
+                                p.apply(e, rows)
+                    if notes:
+                        last = notes[-1].id
                         for p in self.projections:
                             rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                                  "position": max(last, pos.get(p.NAME, 0))})
                     rows.flush()
-                    done += len(batch)
-                    in_tx += len(batch)
-                    if batch and progress and total:
+                    done += len(notes)
+                    in_tx += len(notes)
+                    if notes and progress and total:
                         progress(last, total)
-                    if len(batch) < self.batch and chained < self.batch:
+                    if len(notes) < self.batch:
                         return done            # the end of the log: commit
                     if in_tx >= self.MAX_TRANSACTION:
                         break                  # commit this piece, go on in a new transaction
 
+    # -- rebuilding ------------------------------------------------------------------------------
     def rebuild(self, progress: ProgressFn | None = None) -> int:
-        """Drop every read model and build it again from the whole log (in one transaction up to
-        ``MAX_TRANSACTION`` events: readers see the old read models until the new ones are complete)."""
+        """Build every read model again from the whole log into fresh tables, then swap them in.
+
+        Readers see the old read models, complete, until the swap commits, then the new ones; a
+        killed rebuild leaves the old ones in place (its unfinished tables are dropped by a later
+        rebuild).  Commands wait at most one piece (``PIECE_SECONDS`` of projecting, or
+        ``MAX_TRANSACTION`` events) plus the swap.  Returns the number of events applied.
+        """
         self.prepare()
-        return self._apply(progress, reset=True)
+        return self._rebuild(progress, self.projections)
+
+    def _rebuild(self, progress: ProgressFn | None, targets: Sequence[ModuleType]) -> int:
+        """Fresh tables ``<name>__r<token>`` filled in pieces (each piece its own transaction, the
+        position kept by this process), then one swap transaction under the write lock: no event
+        can be written meanwhile; old tables dropped, fresh ones renamed, positions and the
+        generation set.  The swap writes no row into the swapped tables, so on PostgreSQL a reader
+        whose snapshot predates the swap yet reaches a table after it still sees complete rows."""
+        kind = self.store.location.kind
+        token = uuid.uuid4().hex[:10]
+        names = {t.name: f"{t.name}__r{token}" for p in targets for t in p.TABLES}
+        lease = self.LEASE + token
+        with self.reads.transaction() as tx:
+            self._drop_abandoned(tx)
+            for p in targets:
+                for t in p.TABLES:
+                    for stmt in ddl(t, self.reads.int_type, names[t.name], f"_{token}"):
+                        tx.c.execute(stmt)
+            tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+        position, done, total = 0, 0, None
+        try:
+            for attempt in range(1000):
+                at_end = False
+                while not at_end:   # pieces, each a transaction
+                    with self.reads.transaction() as tx:
+                        rows = CachedRows(tx.c, tx.ph, names)
+                        if progress and total is None:
+                            total = self.store.max_position()
+                        started, in_tx = time.monotonic(), 0
+                        while True:
+                            notes = select_after(tx.c, kind, position, self.batch)
+                            for n in notes:
+                                e = self.store._domain(n, f"event at position {n.id}")
+                                for p in targets:
+                                    p.apply(e, rows)
+                            rows.flush()
+                            if notes:
+                                position = notes[-1].id
+                                if progress and total:
+                                    progress(min(position, total), total)
+                            done += len(notes)
+                            in_tx += len(notes)
+                            if len(notes) < self.batch:
+                                at_end = True
+                                break
+                            if in_tx >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
+                                break
+                        if tx.get(POSITIONS, lease) is None:
+                            raise StoreError("the rebuild's tables were dropped by another process (a rebuild "
+                                             "silent for too long is taken for dead); run it again")
+                        tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+                if self._swap(targets, names, lease, position, last_try=attempt >= 5):
+                    return done
+            raise StoreError("rebuild: readers kept the read models busy; nothing was replaced, try again")
+        except BaseException:
+            try:   # best effort: a SIGKILL skips this, and a later rebuild drops the tables
+                with self.reads.transaction() as tx:
+                    self._drop_shadow(tx, token)
+            except Exception:
+                pass
+            raise
+
+    def _swap(self, targets: Sequence[ModuleType], names: dict[str, str], lease: str, position: int,
+              last_try: bool) -> bool:
+        """The swap transaction; False when it should be tried again after another piece."""
+        kind = self.store.location.kind
+        try:
+            with self.reads.transaction() as tx:
+                if select_after(tx.c, kind, position, 1):   # written since the last piece
+                    if kind == "postgres" and not last_try:
+                        return False   # another piece first, so the swap itself writes no rows
+                    rows = CachedRows(tx.c, tx.ph, names)
+                    while True:
+                        notes = select_after(tx.c, kind, position, self.batch)
+                        for n in notes:
+                            e = self.store._domain(n, f"event at position {n.id}")
+                            for p in targets:
+                                p.apply(e, rows)
+                        if notes:
+                            position = notes[-1].id
+                        if len(notes) < self.batch:
+                            break
+                    rows.flush()
+                if kind == "postgres":
+                    # take every table at once or none (NOWAIT): never wait holding some while a reader
+                    # holds others, which could deadlock a reader
+                    existing = {r[0] for r in tx.execute(self.reads.existing_tables_sql or "")}
+                    tables = ", ".join([n for n in names if n in existing] + list(names.values()))
+                    tx.c.execute("SAVEPOINT swap")
+                    try:
+                        tx.c.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE" + ("" if last_try else " NOWAIT"))
+                    except Exception as exc:
+                        if type(exc).__name__ != "LockNotAvailable":
+                            raise
+                        tx.c.execute("ROLLBACK TO SAVEPOINT swap")
+                        time.sleep(0.05)
+                        return False
+                for old, new in names.items():
+                    tx.c.execute(f"DROP TABLE IF EXISTS {old}")
+                    tx.c.execute(f"ALTER TABLE {new} RENAME TO {old}")
+                for p in targets:
+                    tx.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": position})
+                gen = tx.get(POSITIONS, self.GENERATION)
+                tx.put(POSITIONS, {"projection": self.GENERATION, "version": 0,
+                                   "position": (gen["position"] if gen else 0) + 1})
+                tx.delete(POSITIONS, lease)
+            return True
+        except BaseException:
+            raise
+
+    def _shadow_tables(self, tx: SQLRows, token: str) -> list[str]:
+        if self.reads.existing_tables_sql is None:
+            return []
+        return [r[0] for r in tx.execute(self.reads.existing_tables_sql) if str(r[0]).endswith(f"__r{token}")]
+
+    def _drop_shadow(self, tx: SQLRows, token: str) -> None:
+        for name in self._shadow_tables(tx, token):
+            tx.c.execute(f"DROP TABLE IF EXISTS {name}")
+        tx.delete(POSITIONS, self.LEASE + token)
+
+    def _drop_abandoned(self, tx: SQLRows) -> None:
+        """Drop the tables of rebuilds killed (or silent for ``LEASE_SECONDS``) before they swapped."""
+        now = time.time()
+        leases = {r["projection"][len(self.LEASE):]: r["position"] for r in tx.find(POSITIONS)
+                  if r["projection"].startswith(self.LEASE)}
+        if self.reads.existing_tables_sql is None:
+            return
+        for name in [r[0] for r in tx.execute(self.reads.existing_tables_sql)]:
+            base, sep, token = str(name).rpartition("__r")
+            if sep and base.startswith("rm_") and (token not in leases or now - leases[token] > self.LEASE_SECONDS):
+                tx.c.execute(f"DROP TABLE IF EXISTS {name}")
+        for token, beat in leases.items():
+            if now - beat > self.LEASE_SECONDS:
+                tx.delete(POSITIONS, self.LEASE + token)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every read model, in key order (to compare a rebuild with the live one)."""
@@ -417,6 +756,9 @@ class MemoryReadStore(ReadStore):
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:
+        if self.conn.in_transaction:
+            yield SQLRows(self.conn.cursor(), "?")
+            return
         cur = self.conn.cursor()
         cur.execute("BEGIN")
         try:

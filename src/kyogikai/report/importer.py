@@ -17,9 +17,10 @@ as for a clerk typing them:
 
 Decision: a file with lines the parser cannot place is refused as a whole (nothing is written and
 every such line is listed with its number) unless ``skip_problems`` is set.  The import is all or
-nothing: its commands run on a scratch copy of the store and their events are appended in one
-transaction at the end (:mod:`kyogikai.staging`), so a rule refusing one entry (say, a duplicate
-ordinal against the store) — or a crash — writes nothing, and the message names that line.
+nothing: its commands run inside one transaction of the store (``Kyogikai.atomic``), each applied
+to the read models once as it is written, so a rule refusing one entry (say, a duplicate ordinal
+against the store) — or a crash — writes nothing, and the message names that line.  No scratch
+copy is made.
 """
 
 from __future__ import annotations
@@ -240,7 +241,6 @@ def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None,
         raise ImportRefused(problems)
     if not parsed.doc.sections:
         raise UserError("the file holds no report: no section (1 全団体事業 …) was found; nothing imported")
-    # all or nothing: run on a scratch copy, then append every event in one transaction (staging.py)
-    from ..staging import run_staged
-
-    return run_staged(app, lambda scratch: Importer(scratch, progress).run(parsed.doc, parsed.problems))
+    # all or nothing: every command of the import in one transaction, rolled back on any problem
+    with app.atomic():
+        return Importer(app, progress).run(parsed.doc, parsed.problems)
