@@ -489,10 +489,19 @@ def test_garbled_report_files(store, tmp_path_factory, examples):
 
 def test_only_cr_and_lf_end_report_lines(store, tmp_path):
     """A separator control character inside an entry (FS, VT, NEL, U+2028 — line breaks to Python's
-    splitlines) neither splits the line into two plausible entries nor reaches the store raw."""
+    splitlines) neither splits the line into two plausible entries nor reaches the store raw: the
+    whitespace controls fold into a space, U+2028/U+2029 (invisible in one-line texts) are refused."""
     lines = short_report()
     i = next(i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line)
-    for sep in ("\x1c", "\x0b", "\x85", "\u2028"):
+    for sep in ("\u2028", "\u2029"):
+        lines[i] = f"・研修{sep}会（令和5年10月30日、Web会議）"
+        f = tmp_path / "r.txt"
+        f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        db = str(tmp_path / f"s{ord(sep)}.sqlite")
+        r = CLI(db)("import-report", str(f), expect=2)
+        assert f"U+{ord(sep):04X}" in r.err and r.err.splitlines()[-1].startswith("error: "), r.err
+        assert Harness(db, "separators").count() == 0
+    for sep in ("\x1c", "\x0b", "\x85"):
         lines[i] = f"・研修{sep}会（令和5年10月30日、Web会議）"
         f = tmp_path / "r.txt"
         f.write_text("\n".join(lines) + "\n", encoding="utf-8")
