@@ -496,8 +496,11 @@ def test_participation_bad_input_one_line_nothing_written(built):
         (["--body", "幹事"], "unknown body '幹事'"),
         (["--fiscal-year", "令和五年度"], "--fiscal-year:"),
         (["--format", "xlsx"], "--format"),
-        (["--body", "幹事会", "--format", "csv", "-o", str(built.tmp / "no-such-dir" / "x.csv")], "--output: cannot write"),
     ]:
         r = cli("participation", *args, expect=2)
         assert r.err.startswith("error: ") and r.err.count("\n") == 1 and message in r.err, r.err
+    # a missing folder is a file system refusal (exit 4), never created
+    r = cli("participation", "--body", "幹事会", "--format", "csv", "-o", str(built.tmp / "no-such-dir" / "x.csv"), expect=4)
+    assert r.err.startswith("error: --output: the folder ") and r.err.count("\n") == 1, r.err
+    assert not (built.tmp / "no-such-dir").exists()
     assert count_events(built.db) == before

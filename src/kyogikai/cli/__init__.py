@@ -55,7 +55,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except (UserError, DomainError, DateError, FormatError) as e:
         click.echo(f"error: {_one_line(str(e))}", err=True)
-        return 2
+        return getattr(e, "exit_code", 2)  # 4 for a file system refusal (files.FileSystemError)
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(x) for x in err.get("loc", ())) or "input"

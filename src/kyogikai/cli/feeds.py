@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from ..app import UserError
-from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url, write_atomically
+from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url
+from ..domain.text import short
+from ..files import FileSystemError, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..feeds.urls import serve_default
 from .base import State, cli, dump_json, pass_app
@@ -45,12 +47,7 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
         sys.stdout.buffer.write(f.body)
         sys.stdout.buffer.flush()
         return
-    if output.is_dir():
-        raise UserError(f"--output: {output} is a folder")
-    try:
-        write_atomically(output, f.body, f.last_modified)
-    except OSError as exc:
-        raise UserError(f"--output: cannot write {output}: {exc.strerror}") from None
+    write_output(output, f.body, option="--output", mtime=f.last_modified.timestamp() if f.last_modified else None)
     click.echo(f"wrote {output} ({len(f.body)} bytes)")
 
 
@@ -64,12 +61,22 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     Each file is replaced atomically, unchanged files are left alone and the feeds of bodies that
     became non-public are removed, so any web server can serve DIRECTORY at the base URL.
     """
+    url = _base(base)
+    shown = short(str(directory), 200)
     if directory.exists() and not directory.is_dir():
-        raise UserError(f"directory: {directory} is not a folder")
+        raise UserError(f"directory: {shown} is not a folder")
+    if not directory.exists():
+        if not directory.absolute().parent.is_dir():
+            raise FileSystemError(f"directory: the folder {short(str(directory.absolute().parent), 200)} does not exist "
+                                  "(it is not created)")
+        try:
+            directory.mkdir()
+        except OSError as exc:
+            raise FileSystemError(f"directory: cannot create {shown}: {exc.strerror or exc}") from None
     try:
-        counts = FeedService(s.app, _base(base)).export(directory)
+        counts = FeedService(s.app, url).export(directory)
     except OSError as exc:
-        raise UserError(f"directory: cannot write under {directory}: {exc.strerror or exc}") from None
+        raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
                f"{counts['removed']} removed")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import participation as pt
-from ..app import UserError
+from ..files import write_output
 from ..members_csv import import_members_file
 from .base import State, cli, fiscal_year_from, pass_app
 from .organisation import members
@@ -50,10 +50,7 @@ def participation(s: State, member: str | None, body: str | None, fiscal_year: s
     rep = pt.report(s.app, fiscal_year=fiscal_year_from(fiscal_year), member=member, body=body)
     data = pt.render(rep, fmt)
     if output is not None:
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            raise UserError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+        write_output(output, data, option="--output")
         click.echo(f"wrote {output}")
         return
     out = sys.stdout
