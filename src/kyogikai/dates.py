@@ -79,9 +79,14 @@ def _era_end(era: Era) -> datetime.date | None:
     return ERAS[i + 1].start - datetime.timedelta(days=1) if i + 1 < len(ERAS) else None
 
 
+# the last year a date may fall in: far enough for any plan, and far from the calendar's end (9999),
+# so that the day after, a fiscal year's end or a holiday look-up never overflows
+LAST_YEAR = 2999
+
+
 def _ymd(y: int, m: int, d: int) -> datetime.date:
-    if not 1 <= y <= 9999:
-        raise _Invalid(f"year {y} is out of range 1-9999")
+    if not 1 <= y <= LAST_YEAR:
+        raise _Invalid(f"year {y} is out of range (days up to {LAST_YEAR}-12-31)")
     if not 1 <= m <= 12:
         raise _Invalid(f"month {m} is out of range 1-12")
     n = calendar.monthrange(y, m)[1]
@@ -407,7 +412,11 @@ def parse_fiscal_year(text: str) -> int:
     令和元年度 give 2019; the fiscal year must overlap the era)."""
     s = _compact(text, "fiscal year")
     if m := re.fullmatch(r"(?:FY)?([0-9]{4})(?:年度?)?", s, re.ASCII | re.IGNORECASE):
-        return int(m[1])
+        fy = int(m[1])
+        if not ERAS[0].start.year <= fy < LAST_YEAR:
+            raise DateError(f"invalid fiscal year {_q(text)}: fiscal years run from {ERAS[0].start.year} "
+                            f"to {LAST_YEAR - 1}")
+        return fy
     m = re.fullmatch(_ERA[:-1] + "(?:年度?)?", s, re.ASCII) or re.fullmatch(
         r"([MTSHR])([0-9]{1,3})", s, re.ASCII | re.IGNORECASE)
     if not m:
@@ -415,6 +424,8 @@ def parse_fiscal_year(text: str) -> int:
     era = _BY_KEY[m[1].upper()]
     try:
         fy = _era_year(era, _num(m[2]))
+        if fy >= LAST_YEAR:
+            raise _Invalid(f"fiscal year {fy} is after {LAST_YEAR - 1}")
         _check_in_era(era, *fiscal_year_range(fy), f"fiscal year {fy} is outside it")
     except _Invalid as e:
         raise DateError(f"invalid fiscal year {_q(text)}: {e}") from None

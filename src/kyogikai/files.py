@@ -158,6 +158,33 @@ def write_output(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     return result
 
 
+def output_folder(path: str | os.PathLike[str], *, option: str) -> Path:
+    """The folder ``path``, created when missing (its own parent must exist: nothing above it is created)."""
+    name = os.fspath(path)
+    shown = short(name, 200)
+    if not name or "\x00" in name:
+        raise UserError(f"{option}: {shown} is not a usable folder name")
+    folder = Path(name)
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a name too long, a parent that is a file …
+        raise FileSystemError(f"{option}: cannot use {shown}: {_why(exc)}") from None
+    if st is not None:
+        if not stat.S_ISDIR(st.st_mode):
+            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a folder")
+        return folder
+    parent = folder.absolute().parent
+    if not parent.is_dir():
+        raise FileSystemError(f"{option}: the folder {short(str(parent), 200)} does not exist (it is not created)")
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise FileSystemError(f"{option}: cannot create {shown}: {_why(exc)}") from None
+    return folder
+
+
 def _unlink(tmp: str) -> None:
     try:
         os.unlink(tmp)

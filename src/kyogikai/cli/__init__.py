@@ -7,6 +7,7 @@ Exit codes: 0 done; 2 bad input or a broken rule (one line on stderr, nothing wr
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, Sequence
 
@@ -27,12 +28,41 @@ lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
 
 
+MAX_QUOTE = 60      # characters of a quoted input shown in an error
+MAX_MESSAGE = 400   # characters of an error line
+_LONG_QUOTE = re.compile("'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"" % (MAX_QUOTE + 1, MAX_QUOTE + 1))
+
+
+def _shorten(m: re.Match[str]) -> str:
+    q, inner = m.group()[0], m.group()[1:-1]
+    return f"{q}{inner[:MAX_QUOTE]}{q}… ({len(inner):,} characters)"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """An error as one line; a long quoted input shows as a short prefix, and the whole line is bounded."""
+    line = " ".join(str(text).split())
+    line = _LONG_QUOTE.sub(_shorten, line)
+    return line if len(line) <= MAX_MESSAGE else line[:MAX_MESSAGE] + "…"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     code = run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:  # the last buffered output could not be written (a full disk, /dev/full)
+        if code == 0:
+            click.echo(f"error: cannot write the output: {e.strerror or e}", err=True)
+            code = 4
+    finally:
+        try:  # whatever is still buffered is lost: do not let the interpreter's exit report it again
+            if sys.stdout is not None and sys.stdout.fileno() >= 0:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+        except (OSError, ValueError):
+            pass
     sys.exit(code)
 
 
@@ -41,6 +71,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     for i, arg in enumerate(args, start=1):
         if any("\ud800" <= c <= "\udfff" for c in arg):  # bytes the locale could not decode
             click.echo(f"error: argument {i} is not valid UTF-8 text", err=True)
+            return 2
+        if "\x00" in arg:  # only possible in-process (a real command line cannot hold one)
+            option = args[i - 2] if i >= 2 and args[i - 2].startswith("-") else f"argument {i}"
+            click.echo(f"error: {option}: the text contains the control character U+0000; remove it", err=True)
             return 2
     try:
         rv: Any = cli.main(args=args, prog_name="kyogikai", standalone_mode=False)
@@ -69,6 +103,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 4
     except BrokenPipeError:
         return 0
+    except OSError as e:  # writing the output failed (files go through kyogikai.files, which says which)
+        click.echo(f"error: cannot write the output: {e.strerror or e}", err=True)
+        return 4
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130

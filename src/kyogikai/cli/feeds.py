@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from ..app import UserError
 from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url
 from ..domain.text import short
-from ..files import FileSystemError, write_output
+from ..files import FileSystemError, output_folder, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..feeds.urls import serve_default
 from .base import State, cli, dump_json, pass_app
@@ -23,7 +24,8 @@ def _base(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
     try:
         return base_url(value, default)
     except BaseURLError as exc:
-        raise UserError(f"--base-url: {exc}") from None
+        source = "--base-url" if value is not None else BASE_URL_ENV if os.environ.get(BASE_URL_ENV) else "--host"
+        raise UserError(f"{source}: {exc}") from None
 
 
 def base_url_option(f):
@@ -63,16 +65,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     """
     url = _base(base)
     shown = short(str(directory), 200)
-    if directory.exists() and not directory.is_dir():
-        raise UserError(f"directory: {shown} is not a folder")
-    if not directory.exists():
-        if not directory.absolute().parent.is_dir():
-            raise FileSystemError(f"directory: the folder {short(str(directory.absolute().parent), 200)} does not exist "
-                                  "(it is not created)")
-        try:
-            directory.mkdir()
-        except OSError as exc:
-            raise FileSystemError(f"directory: cannot create {shown}: {exc.strerror or exc}") from None
+    output_folder(directory, option="directory")
     try:
         counts = FeedService(s.app, url).export(directory)
     except OSError as exc:
