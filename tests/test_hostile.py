@@ -444,7 +444,7 @@ def garbled_report(draw) -> bytes:
     """A report made invalid: garbage lines, impossible dates, rule-breaking entries, binary noise."""
     lines = list(short_report())
     entries = [i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line]
-    kind = draw(st.integers(0, 7))
+    kind = draw(st.integers(0, 8))
     if kind == 0:                                      # a line the parser cannot place
         junk_line = "@@@" + draw(st.text(alphabet=string.ascii_letters + string.digits + " #$%&", max_size=30))
         lines.insert(draw(st.integers(1, len(lines))), junk_line)
@@ -464,8 +464,11 @@ def garbled_report(draw) -> bytes:
     elif kind == 6:                                    # an ordinal beyond the limit
         i = draw(st.sampled_from(entries))
         lines[i] = f"・第{draw(st.integers(10000, 10**12))}回研修（令和5年10月30日、Web会議）"
-    else:                                              # not UTF-8
+    elif kind == 7:                                    # not UTF-8
         return "\n".join(lines).encode("utf-8").replace("令和".encode(), b"\x81\x97", 1)
+    else:                                              # truncated: the file ends inside an entry line
+        i = draw(st.sampled_from(entries))
+        return "\n".join(lines[:i] + [lines[i][:draw(st.integers(1, len(lines[i]) - 2))]]).encode("utf-8")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -485,6 +488,32 @@ def test_garbled_report_files(store, tmp_path_factory, examples):
 
     prop()
     h.done(examples)
+
+
+def test_truncated_report_is_refused_whole(store, tmp_path):
+    """A file cut inside an entry line (at every position of every entry) cannot be placed: refused whole."""
+    from kyogikai.report.importer import ImportRefused, import_report_text
+
+    lines = short_report()
+    entries = [i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line]
+    tried = 0
+    from kyogikai.app import Kyogikai
+
+    with Kyogikai(store["db"], "攻撃者") as app:
+        before = app.store.max_position()
+        for i in entries:
+            for cut in range(1, len(lines[i]) - 1):
+                with pytest.raises(ImportRefused) as refused:
+                    import_report_text(app, "\n".join(lines[:i] + [lines[i][:cut]]))
+                assert refused.value.problems[-1].line == i + 1
+                tried += 1
+        assert app.store.max_position() == before
+    assert tried > 200
+    f = tmp_path / "cut.txt"
+    f.write_text("\n".join(lines[:entries[-1]] + [lines[entries[-1]][:12]]), encoding="utf-8")
+    h = Harness(store["db"], "truncated report files")
+    assert "undated entry (a line cut short?)" in h.refuse("import-report", str(f), problem_prefix=f"{f}:")
+    TRIED["truncated report files"] = tried + 1
 
 
 def test_only_cr_and_lf_end_report_lines(store, tmp_path):
