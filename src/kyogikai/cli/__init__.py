@@ -28,7 +28,7 @@ lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
 
 
-MAX_QUOTE = 60      # characters of a quoted input shown in an error
+MAX_QUOTE = 120     # characters of a quoted input shown in an error
 MAX_MESSAGE = 400   # characters of an error line
 _LONG_QUOTE = re.compile("'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"" % (MAX_QUOTE + 1, MAX_QUOTE + 1))
 

@@ -36,7 +36,7 @@ def base_url_option(f):
 @click.option("--body", help="A body (name or path), with its sub-bodies and groups.")
 @click.option("--programme", help="A programme.")
 @click.option("--member", help="A member organisation: everything its bodies and programmes hold.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (replaced atomically) instead of printing.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (replaced atomically) instead of printing.")
 @base_url_option
 @pass_app
 def feed(s: State, body: str | None, programme: str | None, member: str | None, output: Path | None,

@@ -21,7 +21,7 @@ MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
 @cli.command("report")
 @click.option("--fiscal-year", required=True, help="2023, 令和5年度, R5.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (docx needs it).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (docx needs it).")
 @click.option("--as-of", help="The report as the log stood at the end of this day (Asia/Tokyo).")
 @pass_app
 def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str | None) -> None:
