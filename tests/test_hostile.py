@@ -444,7 +444,7 @@ def garbled_report(draw) -> bytes:
     """A report made invalid: garbage lines, impossible dates, rule-breaking entries, binary noise."""
     lines = list(short_report())
     entries = [i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line]
-    kind = draw(st.integers(0, 7))
+    kind = draw(st.integers(0, 8))
     if kind == 0:                                      # a line the parser cannot place
         junk_line = "@@@" + draw(st.text(alphabet=string.ascii_letters + string.digits + " #$%&", max_size=30))
         lines.insert(draw(st.integers(1, len(lines))), junk_line)
@@ -464,8 +464,11 @@ def garbled_report(draw) -> bytes:
     elif kind == 6:                                    # an ordinal beyond the limit
         i = draw(st.sampled_from(entries))
         lines[i] = f"・第{draw(st.integers(10000, 10**12))}回研修（令和5年10月30日、Web会議）"
-    else:                                              # not UTF-8
+    elif kind == 7:                                    # not UTF-8
         return "\n".join(lines).encode("utf-8").replace("令和".encode(), b"\x81\x97", 1)
+    else:                                              # truncated: the file ends inside an entry line
+        i = draw(st.sampled_from(entries))
+        return "\n".join(lines[:i] + [lines[i][:draw(st.integers(1, len(lines[i]) - 2))]]).encode("utf-8")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -487,12 +490,47 @@ def test_garbled_report_files(store, tmp_path_factory, examples):
     h.done(examples)
 
 
+def test_truncated_report_is_refused_whole(store, tmp_path):
+    """A file cut inside an entry line (at every position of every entry) cannot be placed: refused whole."""
+    from kyogikai.report.importer import ImportRefused, import_report_text
+
+    lines = short_report()
+    entries = [i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line]
+    tried = 0
+    from kyogikai.app import Kyogikai
+
+    with Kyogikai(store["db"], "攻撃者") as app:
+        before = app.store.max_position()
+        for i in entries:
+            for cut in range(1, len(lines[i]) - 1):
+                with pytest.raises(ImportRefused) as refused:
+                    import_report_text(app, "\n".join(lines[:i] + [lines[i][:cut]]))
+                assert refused.value.problems[-1].line == i + 1
+                tried += 1
+        assert app.store.max_position() == before
+    assert tried > 200
+    f = tmp_path / "cut.txt"
+    f.write_text("\n".join(lines[:entries[-1]] + [lines[entries[-1]][:12]]), encoding="utf-8")
+    h = Harness(store["db"], "truncated report files")
+    assert "undated entry (a line cut short?)" in h.refuse("import-report", str(f), problem_prefix=f"{f}:")
+    TRIED["truncated report files"] = tried + 1
+
+
 def test_only_cr_and_lf_end_report_lines(store, tmp_path):
     """A separator control character inside an entry (FS, VT, NEL, U+2028 — line breaks to Python's
-    splitlines) neither splits the line into two plausible entries nor reaches the store raw."""
+    splitlines) neither splits the line into two plausible entries nor reaches the store raw: the
+    whitespace controls fold into a space, U+2028/U+2029 (invisible in one-line texts) are refused."""
     lines = short_report()
     i = next(i for i, line in enumerate(lines) if line.startswith("・") and "（令和" in line)
-    for sep in ("\x1c", "\x0b", "\x85", "\u2028"):
+    for sep in ("\u2028", "\u2029"):
+        lines[i] = f"・研修{sep}会（令和5年10月30日、Web会議）"
+        f = tmp_path / "r.txt"
+        f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        db = str(tmp_path / f"s{ord(sep)}.sqlite")
+        r = CLI(db)("import-report", str(f), expect=2)
+        assert f"U+{ord(sep):04X}" in r.err and r.err.splitlines()[-1].startswith("error: "), r.err
+        assert Harness(db, "separators").count() == 0
+    for sep in ("\x1c", "\x0b", "\x85"):
         lines[i] = f"・研修{sep}会（令和5年10月30日、Web会議）"
         f = tmp_path / "r.txt"
         f.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -522,6 +560,267 @@ def test_garbled_log_files(tmp_path_factory, examples):
 
     prop()
     h.done(examples)
+
+
+# --- issue 16: special files, outputs, internal errors, invisible characters, base URLs ------------
+
+INPUT_COMMANDS = [
+    ("import-report", "{f}"), ("import-log", "{f}"), ("members", "import", "{f}"),
+    ("narrative", "set", "--fiscal-year", "2023", "--body", "幹事会", "--file", "{f}"),
+]
+
+
+def special_inputs(tmp_path: Path) -> list[str]:
+    fifo = tmp_path / "fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    return ["/dev/zero", "/dev/urandom", str(fifo), str(tmp_path)]
+
+
+def test_special_input_files_are_refused_unread(store, tmp_path):
+    """/dev/zero and /dev/urandom exhausted memory, a FIFO blocked forever: only regular files are read."""
+    h = Harness(store["db"], "special input files")
+    for f in special_inputs(tmp_path):
+        for cmd in INPUT_COMMANDS:
+            msg = h.refuse(*(a.format(f=f) for a in cmd))
+            assert "not a regular file; it was not read" in msg or "is a folder, not a file" in msg, msg
+    h.done(16)
+
+
+@pytest.mark.parametrize("commands", [pytest.param(INPUT_COMMANDS[:1], id="1"),
+                                      pytest.param(INPUT_COMMANDS, id="all", marks=pytest.mark.slow)])
+def test_a_fifo_never_blocks_a_real_process(store, tmp_path, commands):
+    """In a real process (no writer ever opens the FIFO): each command answers at once."""
+    import subprocess
+    import sys
+
+    fifo = special_inputs(tmp_path)[2]
+    for cmd in commands:
+        r = subprocess.run([sys.executable, "-m", "kyogikai", "--db", store["db"], *(a.format(f=fifo) for a in cmd)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2 and r.stderr.startswith("error: ") and "FIFO" in r.stderr, (cmd, r.stderr)
+        assert r.stderr.count("\n") == 1 and r.stdout == ""
+
+
+def output_commands(target: str) -> list[tuple[str, ...]]:
+    return [("report", "--fiscal-year", "2023", "-o", target),
+            ("report", "--fiscal-year", "2023", "--format", "docx", "-o", target),
+            ("feed", "-o", target), ("participation", "--fiscal-year", "2023", "--format", "csv", "-o", target),
+            ("export-log", target)]
+
+
+def test_outputs_never_replace_what_is_not_a_regular_file(store, tmp_path):
+    """export-log /dev/full (as root) replaced the device node: a FIFO stands in for it here."""
+    h = Harness(store["db"], "output targets")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    for cmd in output_commands(str(fifo)):
+        assert "FIFO" in h.refuse(*cmd) and fifo.is_fifo(), cmd
+    for cmd in output_commands(str(tmp_path)):
+        assert "folder" in h.refuse(*cmd), cmd
+    missing = tmp_path / "no-such-folder" / "x.out"
+    for cmd in output_commands(str(missing)):
+        assert "does not exist (it is not created)" in h.refuse(*cmd, code=4), cmd
+        assert not missing.parent.exists()
+    assert "folder" in h.refuse("export-feeds", str(tmp_path / "a" / "b"), code=4) and not (tmp_path / "a").exists()
+    feeds = tmp_path / "feeds-out"
+    (feeds / "feeds").mkdir(parents=True)
+    os.mkfifo(feeds / "feeds" / "all.ics")
+    assert "FIFO" in h.refuse("export-feeds", str(feeds)) and (feeds / "feeds" / "all.ics").is_fifo()
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+    h.done(16)
+
+
+def test_a_symlink_to_a_file_stays_a_link(store, tmp_path):
+    real, link = tmp_path / "real.md", tmp_path / "link.md"
+    real.write_text("old")
+    link.symlink_to(real)
+    CLI(store["db"])("report", "--fiscal-year", "2023", "--format", "markdown", "-o", str(link))
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("# 令和5年度事業報告")
+
+
+def test_write_failures_are_exit_4_and_replace_nothing(store, tmp_path, monkeypatch):
+    """A full disk (ENOSPC while writing) is one line, exit 4; the old file stays whole, no temporary file is left."""
+    import errno
+
+    import kyogikai.files as files
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    h = Harness(store["db"], "write failures")
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.bin"
+    target.write_bytes(b"old")
+    for cmd in output_commands(str(target)):
+        msg = h.refuse(*cmd, code=4)
+        assert "No space left on device" in msg and "nothing was replaced" in msg, msg
+        assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.bin"]
+    h.done(5)
+
+
+STDOUT_COMMANDS = [["export-log", "-"], ["report", "--fiscal-year", "2023"], ["meetings"], ["feed"]]
+
+
+@pytest.mark.parametrize("commands", [pytest.param(STDOUT_COMMANDS[:1], id="1"),
+                                      pytest.param(STDOUT_COMMANDS, id="all", marks=pytest.mark.slow)])
+def test_standard_output_to_dev_full_is_exit_4(store, commands):
+    """A full disk under standard output: one line, exit 4 (was "internal error" and a second report at exit)."""
+    import subprocess
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    for cmd in commands:
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([sys.executable, "-m", "kyogikai", "--db", store["db"], *cmd], stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=120)
+        assert r.returncode == 4 and r.stderr == "error: cannot write the output: No space left on device\n", (cmd, r.stderr)
+
+
+FORMERLY_INTERNAL = [
+    ("report", "--fiscal-year", "2023", "--as-of", "9999-12-31"),
+    ("meeting", "schedule", "--body", "幹事会", "--date", "9999-12-31", "--format", "web"),
+    ("report", "--fiscal-year", "9999"), ("report", "--fiscal-year", "0000"), ("meetings", "--fiscal-year", "99999"),
+    ("participation", "--fiscal-year", "0"),
+    ("export-feeds", "x" * 300), ("demo", "--dir", "x" * 300), ("demo", "--dir", "/dev/null"),
+    ("feed", "--base-url", "http://[::1"), ("token", "issue", "--member", "名古屋市", "--base-url", "http://[::1"),
+    ("export-feeds", "feeds-x", "--base-url", "http://[::1"),
+]
+
+
+def test_no_internal_errors(store, tmp_path, monkeypatch):
+    """Invocations that answered "internal error" (OverflowError, OSError, ValueError, RecursionError)."""
+    monkeypatch.chdir(tmp_path)
+    h = Harness(store["db"], "formerly internal errors")
+    for cmd in FORMERLY_INTERNAL:
+        try:
+            h.refuse(*cmd)
+        except AssertionError:
+            h.tried -= 1
+            h.refuse(*cmd, code=4)
+    for db in ("x" * 5000, "x/" * 2000, "postgresql://u@h:99999/d"):
+        code, out, err = _run_raw(["--db", db, "meetings"])
+        assert code == 4 and err.startswith("error: ") and err.count("\n") == 1 and len(err) < 450, err
+        h.tried += 1
+    h.done(len(FORMERLY_INTERNAL) + 3)
+
+
+def _run_raw(argv: list[str]) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from kyogikai.cli import run
+
+    with CliRunner().isolation() as (out, err, *_):
+        code = run(argv)
+        return code, out.getvalue().decode(errors="replace"), err.getvalue().decode(errors="replace")
+
+
+def test_long_inputs_are_quoted_as_a_short_prefix(store):
+    h = Harness(store["db"], "long inputs quoted short")
+    long = "x" * 5000
+    for cmd in (("history", long), ("meeting", "cancel", long), ("feed", "--body", long), ("log", "--limit", long),
+                ("meeting", "schedule", "--body", "幹事会", "--date", "2023-06-06", "--format", long),
+                ("member", "create", "x市", "--kind", "city", "--code", long), ("verify", "--anchor", long),
+                ("feed", "--base-url", "https://" + long), ("import-report", "/" + long)):
+        msg = h.refuse(*cmd)
+        assert len(msg) <= 410 and "x" * 201 not in msg, msg
+    h.done(9)
+
+
+INVISIBLE = st.sampled_from(
+    [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x200B, 0x200C, 0x200D, 0xFEFF,
+                      0x2028, 0x2029, 0x061C, 0x2060, 0xE0001, 0xE0041, 0xE007F, *range(0xFDD0, 0xFDF0, 5), 0xFFFE,
+                      0xFFFF, 0x1FFFE, 0x10FFFF)])
+
+
+@pytest.mark.parametrize("examples", sizes(40, 300))
+def test_invisible_characters_are_refused_naming_the_field(store, examples):
+    """body create $'\u200f幹事会' made a second body that looked exactly like 幹事会."""
+    h = Harness(store["db"], "invisible characters")
+    mid = store["ids"]["第3回幹事会"][:8]
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(INVISIBLE, st.text(alphabet="幹事会議題", max_size=4), st.integers(0, 9))
+    def prop(ch, rest, where):
+        text = f"{rest}{ch}幹事会"
+        base = ["meeting", "schedule", "--body", "幹事会", "--date", "令和5年6月6日", "--format", "web"]
+        cases = [
+            (("body", "create", text, "--programme", "会議運営"), "body name"),
+            ((*base, "--title", text), "title"),
+            ((*base, "--venue", text), "venue"),
+            (("meeting", "agenda", "add", mid, text), "agenda item"),
+            (("member", "create", text, "--kind", "city"), "member name"),
+            (("programme", "rename", "会議運営", text), "programme name"),
+            (("narrative", "set", "--fiscal-year", "2023", "--body", "幹事会", f"一行目\n\t{text}"), "paragraph 1"),
+            (("body", "describe", "幹事会", f"説明\n{text}"), "description"),
+            (("meeting", "cancel", mid, "--reason", text), "reason"),
+            (("token", "issue", "--member", "名古屋市", "--label", text), "label"),
+        ]
+        args, field = cases[where]
+        msg = h.refuse(*args)
+        assert msg.startswith(f"error: {field}: ") and f"U+{ord(ch):04X}" in msg, msg
+
+    prop()
+    for actor in ("事務局\u200f", "a\u2028b", "x\ufeff"):
+        code, out, err = _run_raw(["--db", store["db"], "--actor", actor, "programme", "create", "P", "--section", "all",
+                                   "--order", "50"])
+        assert code == 2 and err.startswith("error: actor: ") and "U+" in err, err
+        h.tried += 1
+    h.done(examples)
+
+
+def test_texts_are_nfc_and_multiline_texts_keep_tab_and_newline(cli):
+    """A decomposed が and a composed が are the same name (on both databases)."""
+    cli("programme", "create", "会議運営", "--section", "all", "--order", "1")
+    cli("body", "create", "か\u3099くしゅう会", "--programme", "会議運営")
+    r = cli("body", "create", "がくしゅう会", "--programme", "会議運営", expect=2)
+    assert "already exists" in r.err
+    bodies = cli("bodies", "--json").json()
+    assert "がくしゅう会" in json_names(bodies) and "か\u3099くしゅう会" not in json_names(bodies)
+    cli("body", "describe", "がくしゅう会", "一行目\n\t二行目")
+    cli("narrative", "set", "--fiscal-year", "2023", "--body", "がくしゅう会", "一行目\n\t二行目")
+    r = cli("log", "--json")
+    assert "一行目\\n\\t二行目" in r.out, r.out
+
+
+def json_names(value) -> set[str]:
+    out: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "name" and isinstance(v, str):
+                out.add(v)
+            out |= json_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            out |= json_names(v)
+    return out
+
+
+BAD_BASE_URLS = ['http://x"y', "http://<x>", "https://x/\x01", "http://a b", "https://x/'onmouseover", "ftp://x",
+                 "javascript:alert(1)", "http://", "http://[::1", "http://x:99999", "http://x_y", "https://x/\u200f",
+                 "http://x/%zz", "https://x\\y", "http://x/`"]
+
+
+def test_base_url_is_validated_everywhere(store, tmp_path, monkeypatch):
+    """It was written raw into the ICS SOURCE/URL properties."""
+    monkeypatch.chdir(tmp_path)
+    h = Harness(store["db"], "base URLs")
+    for url in BAD_BASE_URLS:
+        assert h.refuse("feed", "--base-url", url).startswith("error: --base-url: ")
+        assert h.refuse("token", "issue", "--member", "名古屋市", "--base-url", url).startswith("error: --base-url: ")
+        assert h.refuse("export-feeds", "out", "--base-url", url).startswith("error: --base-url: ")
+        assert h.refuse("serve", "--base-url", url).startswith("error: --base-url: ")
+        monkeypatch.setenv("KYOGIKAI_BASE_URL", url)
+        if url.strip():
+            assert h.refuse("feed").startswith("error: KYOGIKAI_BASE_URL: ")
+        monkeypatch.delenv("KYOGIKAI_BASE_URL")
+    h.done(len(BAD_BASE_URLS) * 5)
+    out = CLI(store["db"])("feed", "--base-url", "https://kyogikai.example.lg.jp/a%20b/").out
+    assert "SOURCE;VALUE=URI:https://kyogikai.example.lg.jp/a%20b/feeds/all.ics" in out.replace("\r\n ", "") or \
+        "https://kyogikai.example.lg.jp/a%20b/feeds/all.ics" in out.replace("\r\n ", "")
 
 
 def test_zz_inputs_tried(request):

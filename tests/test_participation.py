@@ -319,12 +319,15 @@ def test_rebuilt_read_model_equals_incremental(built):
 
 
 def test_csv_cells_cannot_inject_formulas(cli, tmp_path):
-    for name in ("=1+2", "+SUM(A1)", "-3+3", "@cmd", "普通の団体"):
+    # full-width ＝＋－＠ (a Japanese IME types them; spreadsheets may read them as the ASCII ones) too
+    names = ("=1+2", "+SUM(A1)", "-3+3", "@cmd", "＝1+2", "＋SUM(A1)", "－3+3", "＠cmd", "﹦1", "\u22121", "普通の団体")
+    for name in names:
         cli("member", "create", "--kind", "other", "--class", "associate", "--", name)
     r = cli("participation", "--fiscal-year", "2023", "--format", "csv")
     rows = list(csv.reader(io.StringIO(r.out.removeprefix("\ufeff"))))
-    assert sorted(row[1] for row in rows[1:]) == sorted(["'=1+2", "'+SUM(A1)", "'-3+3", "'@cmd", "普通の団体"])
+    assert sorted(row[1] for row in rows[1:]) == sorted("'" + n if n != "普通の団体" else n for n in names)
     assert pt.safe_cell("\tx") == "'\tx" and pt.safe_cell(-1) == -1 and pt.safe_cell(None) == ""
+    assert pt.safe_cell("\nx") == "'\nx" and pt.safe_cell("a=b") == "a=b" and pt.safe_cell("") == ""
 
 
 # == members import ===============================================================================
@@ -496,8 +499,11 @@ def test_participation_bad_input_one_line_nothing_written(built):
         (["--body", "幹事"], "unknown body '幹事'"),
         (["--fiscal-year", "令和五年度"], "--fiscal-year:"),
         (["--format", "xlsx"], "--format"),
-        (["--body", "幹事会", "--format", "csv", "-o", str(built.tmp / "no-such-dir" / "x.csv")], "--output: cannot write"),
     ]:
         r = cli("participation", *args, expect=2)
         assert r.err.startswith("error: ") and r.err.count("\n") == 1 and message in r.err, r.err
+    # a missing folder is a file system refusal (exit 4), never created
+    r = cli("participation", "--body", "幹事会", "--format", "csv", "-o", str(built.tmp / "no-such-dir" / "x.csv"), expect=4)
+    assert r.err.startswith("error: --output: the folder ") and r.err.count("\n") == 1, r.err
+    assert not (built.tmp / "no-such-dir").exists()
     assert count_events(built.db) == before

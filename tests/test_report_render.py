@@ -73,13 +73,18 @@ def doc(request) -> ReportDoc:
     return result.doc
 
 
+def unescape(md: str) -> str:
+    """The text of a line of render_markdown (its CommonMark backslash escapes removed)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
+
+
 def headings(doc: ReportDoc) -> list[tuple[int, str]]:
     """(level, text): 1 title, 2 section, 3 programme, 4 body, 5 sub-body, 6 group."""
-    return [(len(m[1]), m[2]) for m in re.finditer(r"^(#+) (.*)$", render_markdown(doc), re.M)]
+    return [(len(m[1]), unescape(m[2])) for m in re.finditer(r"^(#+) (.*)$", render_markdown(doc), re.M)]
 
 
 def paragraphs_of(doc: ReportDoc) -> list[str]:
-    return [ln for ln in render_markdown(doc).splitlines() if ln and not ln.startswith(("#", "- ", "  - "))]
+    return [unescape(ln) for ln in render_markdown(doc).splitlines() if ln and not ln.startswith(("#", "- ", "  - "))]
 
 
 def entry_lines(doc: ReportDoc) -> list[str]:
@@ -187,3 +192,81 @@ def test_docx_prints_japanese_with_libreoffice(tmp_path: Path) -> None:
     assert "令和5年度事業報告" in text and "第1回幹事会" in text and "【中止】" in text  # without the kanji–digit gaps
     fonts = subprocess.run(["pdffonts", pdf], check=True, capture_output=True, text=True).stdout
     assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts
+
+
+# -- Markdown: escaped for CommonMark (issue 16, item 10) ---------------------------------------
+
+MD_PIECES = ["#", "# ", "*", "**", "_", "[", "]", "(", ")", "<", ">", "!", "&", "`", "~", "|", "-", "- ", "+ ", "=", "===",
+             "---", ".", "1.", "1)", ":", "/", "\\", '"', "'", " ", "    ", "\n", "\n\n", "a", "あ", "議題",
+             "javascript:alert(1)", "<script>", "</script>", "&amp;", "&lt;", "https://x.example", "<img src=x>",
+             "<!--", "-->", "[x](javascript:alert(1))", "![i](x)", "<https://x>", "> ", "\t"]
+ALLOWED_BLOCKS = {"heading_open", "heading_close", "paragraph_open", "paragraph_close", "inline",
+                  "bullet_list_open", "bullet_list_close", "list_item_open", "list_item_close"}
+
+
+def md_blocks(md: str) -> list[tuple[str, str]]:
+    """(block, text) of every inline in a CommonMark rendering; fails on any tag, link, code, quote or break."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(md)
+    out, kind, in_item = [], "", 0
+    for t in tokens:
+        assert t.type in ALLOWED_BLOCKS, (t.type, md)
+        in_item += {"list_item_open": 1, "list_item_close": -1}.get(t.type, 0)
+        if t.type in ("heading_open", "paragraph_open"):
+            kind = "li" if in_item else t.tag
+        if t.type == "inline":
+            assert {c.type for c in t.children or []} <= {"text", "text_special", "softbreak"}, (t.children, md)
+            out.append((kind, one("".join(" " if c.type == "softbreak" else c.content for c in t.children or []))))
+    return out
+
+
+def one(text: str) -> str:
+    return " ".join(text.split())
+
+
+def hostile_doc(title: str, name: str, para: str, label: str, venue: str, agenda: str) -> ReportDoc:
+    return ReportDoc(2023, [SectionNode(1, "全団体事業", [
+        ProgrammeNode(title, [para], [Entry("activity", label, period=day(6, 1), venue=venue)], bodies=[
+            BodyNode(name, [para], [Entry("meeting", name, ordinal=1, period=day(5, 24), format=Format.WEB,
+                                          venue=venue, agenda=[agenda])])]),
+    ])])
+
+
+def test_markdown_shows_hostile_text_literally_in_commonmark() -> None:
+    """10 <script> tags and a javascript: link came through before; now every text is literal."""
+    evil = "<script>alert(1)</script> [x](javascript:alert(1)) # h"
+    doc = hostile_doc(f"題{evil}", f"会{evil}", f"段落{evil}\n# 見出し\n\n    code\n- item\n===",
+                      f"説明会{evil}", f"会場{evil}", f"<b>予算</b>{evil}")
+    md = render_markdown(doc)
+    html = __import__("markdown_it").MarkdownIt("commonmark").render(md)
+    assert "<script" not in html and "<a " not in html and "<b>" not in html and "<code>" not in html
+    assert html.count("<h") == 4 and "&lt;script&gt;" in html  # the title, section, programme, body only
+    blocks = md_blocks(md)
+    entries = doc.entries()
+    assert blocks == [("h1", "令和5年度事業報告"), ("h2", "1 全団体事業"), ("h3", f"(1) 題{evil}"),
+                      ("p", one(doc.sections[0].programmes[0].paragraphs[0])), ("li", entry_text(entries[0])),
+                      ("h4", f"ア 会{evil}"), ("p", one(doc.sections[0].programmes[0].paragraphs[0])),
+                      ("li", entry_text(entries[1])), ("li", f"<b>予算</b>{evil}")]
+
+
+@pytest.mark.parametrize("examples", [pytest.param(60, id="60"), pytest.param(1500, id="1500", marks=pytest.mark.slow)])
+def test_markdown_escaping_property(examples: int) -> None:
+    """Any text of markdown-significant pieces renders (markdown-it, CommonMark) as exactly itself."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = st.lists(st.sampled_from(MD_PIECES), min_size=1, max_size=12).map("".join).filter(lambda t: t.strip())
+    line = text.map(one)
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(line, line, text, line, line, line)
+    def prop(title, name, para, label, venue, agenda):
+        doc = hostile_doc(title, name, para, label, venue, agenda)
+        entries = doc.entries()
+        assert md_blocks(render_markdown(doc)) == [
+            ("h1", "令和5年度事業報告"), ("h2", "1 全団体事業"), ("h3", f"(1) {title}"), ("p", one(para)),
+            ("li", entry_text(entries[0])), ("h4", f"ア {name}"), ("p", one(para)), ("li", entry_text(entries[1])),
+            ("li", agenda)]
+
+    prop()

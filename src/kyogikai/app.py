@@ -32,6 +32,7 @@ from .domain import organisation as org
 from .domain.events import DomainError, DomainEvent, NotFound
 from .domain.formats import Format, FormatError
 from .domain.naming import item_label
+from .domain.text import TextError, clean
 from .projections import organisation as org_rm
 from .projections import schedule as sched_rm
 from .projections.runtime import ProgressFn, Runtime, open_read_store, project_until
@@ -53,6 +54,10 @@ def resolve_actor(actor: str | None) -> str:
             name = getpass.getuser()
         except Exception:
             name = "unknown"
+    try:
+        name = clean(name, "actor")
+    except TextError as exc:
+        raise UserError(str(exc)) from None
     if len(name) > 100 or any(unicodedata.category(c).startswith("C") for c in name):
         raise UserError("actor: must be at most 100 printable characters")
     return name

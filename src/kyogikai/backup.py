@@ -33,10 +33,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -114,25 +114,21 @@ def export_log(app: Kyogikai, out: IO[str]) -> ExportResult:
 def export_log_file(app: Kyogikai, path: str) -> ExportResult:
     if path == "-":
         return export_log(app, sys.stdout)
-    target = Path(path)
-    if target.is_dir():
-        raise UserError(f"FILE: {target} is a folder")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or Path(".")))
-    except OSError as exc:
-        raise UserError(f"FILE: cannot write in {target.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+    from .files import write_output
+
+    def write(fh: IO[bytes]) -> ExportResult:
+        out = io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
+        try:
             result = export_log(app, out)
             out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        finally:
+            out.detach()
+        return result
+
+    # a new file is private to its owner (the log holds every record); a replaced one keeps its mode
+    mode = None if os.path.isfile(path) else 0o600
+    result = write_output(path, write, option="FILE", mode=mode)
+    assert result is not None
     return result
 
 
@@ -231,15 +227,10 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai) -> list[StoredEvent]:
 
 
 def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
+    from .files import read_input
+
     p = Path(path)
-    try:
-        if path != "-" and p.stat().st_size > MAX_LOG_BYTES:
-            raise UserError(f"FILE: {path} is {p.stat().st_size:,} bytes; the limit is {MAX_LOG_BYTES:,}")
-        data = sys.stdin.buffer.read(MAX_LOG_BYTES + 1) if path == "-" else p.read_bytes()
-    except OSError as exc:
-        raise UserError(f"FILE: cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_LOG_BYTES:
-        raise UserError(f"FILE: {path} is more than {MAX_LOG_BYTES:,} bytes, the limit")
+    data = read_input(path, option="FILE", limit=MAX_LOG_BYTES, stdin=True)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -81,9 +81,14 @@ def _era_end(era: Era) -> datetime.date | None:
     return ERAS[i + 1].start - datetime.timedelta(days=1) if i + 1 < len(ERAS) else None
 
 
+# the last year a date may fall in: far enough for any plan, and far from the calendar's end (9999),
+# so that the day after, a fiscal year's end or a holiday look-up never overflows
+LAST_YEAR = 2999
+
+
 def _ymd(y: int, m: int, d: int) -> datetime.date:
-    if not 1 <= y <= 9999:
-        raise _Invalid(M("year {year} is out of range 1-9999", year=y))
+    if not 1 <= y <= LAST_YEAR:
+        raise _Invalid(M("year {year} is out of range (days up to {last}-12-31)", year=y, last=LAST_YEAR))
     if not 1 <= m <= 12:
         raise _Invalid(M("month {month} is out of range 1-12", month=m))
     n = calendar.monthrange(y, m)[1]
@@ -451,7 +456,11 @@ def parse_fiscal_year(text: str) -> int:
     令和元年度 give 2019; the fiscal year must overlap the era)."""
     s = _compact(text, N_("fiscal year"))
     if m := re.fullmatch(r"(?:FY)?([0-9]{4})(?:年度?)?", s, re.ASCII | re.IGNORECASE):
-        return int(m[1])
+        fy = int(m[1])
+        if not ERAS[0].start.year <= fy < LAST_YEAR:
+            raise DateError(M("invalid fiscal year {text}: fiscal years run from {first} to {last}", text=_q(text),
+                              first=ERAS[0].start.year, last=LAST_YEAR - 1))
+        return fy
     m = re.fullmatch(_ERA[:-1] + "(?:年度?)?", s, re.ASCII) or re.fullmatch(
         r"([MTSHR])([0-9]{1,3})(?:年度?)?", s, re.ASCII | re.IGNORECASE)
     if not m:
@@ -459,6 +468,8 @@ def parse_fiscal_year(text: str) -> int:
     era = _BY_KEY[m[1].upper()]
     try:
         fy = _era_year(era, _num(m[2]))
+        if fy >= LAST_YEAR:
+            raise _Invalid(M("fiscal year {fy} is after {last}", fy=fy, last=LAST_YEAR - 1))
         _check_in_era(era, *fiscal_year_range(fy), M("fiscal year {fy} is outside it", fy=fy))
     except _Invalid as e:
         raise DateError(M("invalid fiscal year {text}: {reason}", text=_q(text), reason=e.args[0])) from None

@@ -41,6 +41,7 @@ from uuid import UUID
 from .app import Kyogikai, UserError
 from .domain import organisation as org
 from .domain.events import DomainError
+from .domain.text import TextError, one_line
 from .projections import organisation as org_rm
 
 COLUMNS = {
@@ -173,7 +174,10 @@ def parse(text: str, source: str = "file") -> list[MemberRow]:
 
 
 def _row(line: int, cells: dict[str, str]) -> tuple[MemberRow | None, str | None]:
-    name = _clean(cells["name"])
+    try:
+        name = one_line(cells["name"], "name")
+    except TextError as exc:
+        return None, f"line {line}: {exc}"
     if not name:
         return None, f"line {line}: name: empty"
     if len(name) > 200:
@@ -288,14 +292,8 @@ MAX_CSV_BYTES = 1_000_000  # a member list is a few hundred rows (tens of kB); r
 
 
 def import_members_file(app: Kyogikai, path: str | Path, *, dry_run: bool = False) -> ImportResult:
+    from .files import read_input
+
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_CSV_BYTES:
-            raise UserError(f"FILE: {p} is {size:,} bytes; the limit is {MAX_CSV_BYTES:,}")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise UserError(f"FILE: cannot read {p}: {exc.strerror or exc}") from None
-    if len(data) > MAX_CSV_BYTES:
-        raise UserError(f"FILE: {p} is {len(data):,} bytes; the limit is {MAX_CSV_BYTES:,}")
+    data = read_input(p, option="FILE", limit=MAX_CSV_BYTES)
     return import_members_text(app, decode(data, p.name), dry_run=dry_run, source=p.name)

@@ -493,13 +493,21 @@ def render_table(rep: dict[str, Any]) -> str:
 # -- CSV -------------------------------------------------------------------------------------------
 
 def safe_cell(v: Any) -> Any:
-    """A CSV cell a spreadsheet will not evaluate: text starting with = + - @ tab or CR gets a quote."""
+    """A CSV cell a spreadsheet will not evaluate: text starting with = + - @ tab CR or LF gets a quote.
+
+    Also their full-width and small forms (＝＋－＠, ﹦﹢﹣﹫ — NFKC gives the ASCII character, which a
+    Japanese spreadsheet may do too) and the minus sign U+2212.
+    """
     if v is None:
         return ""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return v
     s = str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    first = unicodedata.normalize("NFKC", s[:1])[:1] if s else ""
+    return "'" + s if first in _FORMULA_START or s[:1] in _FORMULA_START else s
+
+
+_FORMULA_START = frozenset("=+-@\t\r\n\u2212")
 
 
 def csv_rows(rep: dict[str, Any]) -> list[list[Any]]:

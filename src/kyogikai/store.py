@@ -67,21 +67,38 @@ class Location:
             u = urlparse(url)
             schema = parse_qs(u.query).get("schema", ["public"])[0]
             if not u.path.strip("/"):
-                raise StoreError(f"database URL {redact(url)!r} names no database (postgresql://user@host:port/dbname)")
+                raise StoreError(f"database URL {_short(redact(url))} names no database (postgresql://user@host:port/dbname)")
+            try:
+                port = u.port
+            except ValueError as exc:  # a port out of 0-65535 or not a number
+                raise StoreError(f"database URL {_short(redact(url))}: {exc}") from None
             return cls("postgres", dbname=unquote(u.path.lstrip("/")), host=u.hostname or "127.0.0.1",
-                       port=u.port or 5432, user=unquote(u.username or "postgres"),
+                       port=port or 5432, user=unquote(u.username or "postgres"),
                        password=unquote(u.password or ""), schema=schema)
         if url.startswith("sqlite:///"):
             url = url[len("sqlite:///"):]
         elif "://" in url:
-            raise StoreError(f"unknown database URL {redact(url)!r}: give a file path or postgresql://…")
-        return cls("sqlite", path=str(Path(url).expanduser()))
+            raise StoreError(f"unknown database URL {_short(redact(url))}: give a file path or postgresql://…")
+        path = str(Path(url).expanduser()) if url else url
+        # what the file system could not open anyway, said plainly (not an OSError or a recursion in mkdir)
+        if not path or "\x00" in path or len(path) > MAX_DB_PATH or any(
+                len(part.encode("utf-8", "surrogateescape")) > 255 for part in path.split(os.sep)):
+            raise StoreError(f"database path {_short(path)}: not a usable file name (empty, a NUL character, "
+                             f"longer than {MAX_DB_PATH} characters or a part longer than 255 bytes)")
+        return cls("sqlite", path=path)
 
     def describe(self) -> str:
         if self.kind == "sqlite":
             return self.path
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}" + (
             f"?schema={self.schema}" if self.schema != "public" else "")
+
+
+MAX_DB_PATH = 1024
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def redact(url: str) -> str:

@@ -7,6 +7,7 @@ Exit codes: 0 done; 2 bad input or a broken rule (one line on stderr, nothing wr
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, Sequence
 
@@ -31,8 +32,21 @@ lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
 
 
+MAX_QUOTE = 120     # characters of a quoted input shown in an error
+MAX_MESSAGE = 400   # characters of an error line
+_LONG_QUOTE = re.compile("'[^'\n]{%d,}'|\"[^\"\n]{%d,}\"" % (MAX_QUOTE + 1, MAX_QUOTE + 1))
+
+
+def _shorten(m: re.Match[str]) -> str:
+    q, inner = m.group()[0], m.group()[1:-1]
+    return f"{q}{inner[:MAX_QUOTE]}{q}… ({len(inner):,} characters)"
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """An error as one line; a long quoted input shows as a short prefix, and the whole line is bounded."""
+    line = " ".join(str(text).split())
+    line = _LONG_QUOTE.sub(_shorten, line)
+    return line if len(line) <= MAX_MESSAGE else line[:MAX_MESSAGE] + "…"
 
 
 def _error(message: str) -> None:
@@ -42,6 +56,22 @@ def _error(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     code = run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    except OSError as e:  # the last buffered output could not be written (a full disk, /dev/full)
+        if code == 0:
+            _error(_("cannot write the output: {reason}").format(reason=e.strerror or e))
+            code = 4
+    finally:
+        try:  # whatever is still buffered is lost: do not let the interpreter's exit report it again
+            if sys.stdout is not None and sys.stdout.fileno() >= 0:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+        except (OSError, ValueError):
+            pass
     sys.exit(code)
 
 
@@ -50,6 +80,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     for i, arg in enumerate(args, start=1):
         if any("\ud800" <= c <= "\udfff" for c in arg):  # bytes the locale could not decode
             _error(_("argument {number} is not valid UTF-8 text").format(number=i))
+            return 2
+        if "\x00" in arg:  # only possible in-process (a real command line cannot hold one)
+            option = args[i - 2] if i >= 2 and args[i - 2].startswith("-") else f"argument {i}"
+            _error(_("{option}: the text contains the control character U+0000; remove it").format(option=option))
             return 2
     try:
         rv: Any = cli.main(args=args, prog_name="kyogikai", standalone_mode=False)
@@ -64,7 +98,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except (UserError, DomainError, DateError, FormatError) as e:
         _error(str(e))
-        return 2
+        return getattr(e, "exit_code", 2)  # 4 for a file system refusal (files.FileSystemError)
     except ValidationError as e:
         err = e.errors()[0]
         field = ".".join(str(x) for x in err.get("loc", ())) or "input"
@@ -78,6 +112,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 4
     except BrokenPipeError:
         return 0
+    except OSError as e:  # writing the output failed (files go through kyogikai.files, which says which)
+        _error(_("cannot write the output: {reason}").format(reason=e.strerror or e))
+        return 4
     except KeyboardInterrupt:
         _error(_("interrupted"))
         return 130

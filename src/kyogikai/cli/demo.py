@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..demo import run_demo
+from ..files import output_folder
 from .base import State, cli, pass_app
 
 
@@ -20,6 +21,7 @@ def demo(s: State, directory: Path) -> None:
 
     The store is DIR/demo.sqlite (made anew) unless --db / KYOGIKAI_DB names an empty store.
     """
+    output_folder(directory, option="--dir")
     explicit_db = s.db
     say = (lambda msg: click.echo(f"demo: {msg}", err=True)) if sys.stderr.isatty() else None
     out = run_demo(directory, explicit_db, say)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from ..app import UserError
-from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url, write_atomically
+from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url
+from ..domain.text import short
+from ..files import FileSystemError, output_folder, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..feeds.urls import serve_default
 from .base import State, cli, dump_json, format_time, local_time, pass_app
@@ -21,7 +24,8 @@ def _base(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
     try:
         return base_url(value, default)
     except BaseURLError as exc:
-        raise UserError(f"--base-url: {exc}") from None
+        source = "--base-url" if value is not None else BASE_URL_ENV if os.environ.get(BASE_URL_ENV) else "--host"
+        raise UserError(f"{source}: {exc}") from None
 
 
 def base_url_option(f):
@@ -32,7 +36,7 @@ def base_url_option(f):
 @click.option("--body", help="A body (name or path), with its sub-bodies and groups.")
 @click.option("--programme", help="A programme.")
 @click.option("--member", help="A member organisation: everything its bodies and programmes hold.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (replaced atomically) instead of printing.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (replaced atomically) instead of printing.")
 @base_url_option
 @pass_app
 def feed(s: State, body: str | None, programme: str | None, member: str | None, output: Path | None,
@@ -45,12 +49,7 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
         sys.stdout.buffer.write(f.body)
         sys.stdout.buffer.flush()
         return
-    if output.is_dir():
-        raise UserError(f"--output: {output} is a folder")
-    try:
-        write_atomically(output, f.body, f.last_modified)
-    except OSError as exc:
-        raise UserError(f"--output: cannot write {output}: {exc.strerror}") from None
+    write_output(output, f.body, option="--output", mtime=f.last_modified.timestamp() if f.last_modified else None)
     click.echo(f"wrote {output} ({len(f.body)} bytes)")
 
 
@@ -64,12 +63,13 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     Each file is replaced atomically, unchanged files are left alone and the feeds of bodies that
     became non-public are removed, so any web server can serve DIRECTORY at the base URL.
     """
-    if directory.exists() and not directory.is_dir():
-        raise UserError(f"directory: {directory} is not a folder")
+    url = _base(base)
+    shown = short(str(directory), 200)
+    output_folder(directory, option="directory")
     try:
-        counts = FeedService(s.app, _base(base)).export(directory)
+        counts = FeedService(s.app, url).export(directory)
     except OSError as exc:
-        raise UserError(f"directory: cannot write under {directory}: {exc.strerror or exc}") from None
+        raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
                f"{counts['removed']} removed")
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import click
 
 from .. import participation as pt
-from ..app import UserError
+from ..files import write_output
 from ..members_csv import import_members_file
 from .base import State, cli, fiscal_year_from, pass_app
 from .organisation import members
 
 
 @members.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List each member created, renamed or reclassified.")
 @pass_app
@@ -37,7 +37,7 @@ def members_import(s: State, file: Path, dry_run: bool, verbose: bool) -> None:
 @click.option("--body", help="One body's roster-by-meeting matrix (name or path).")
 @click.option("--fiscal-year", help="2023, 令和5年度, R5 (default: the current fiscal year).")
 @click.option("--format", "fmt", type=click.Choice(list(pt.FORMATS)), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @pass_app
 def participation(s: State, member: str | None, body: str | None, fiscal_year: str | None, fmt: str,
                   output: Path | None) -> None:
@@ -50,10 +50,7 @@ def participation(s: State, member: str | None, body: str | None, fiscal_year: s
     rep = pt.report(s.app, fiscal_year=fiscal_year_from(fiscal_year), member=member, body=body)
     data = pt.render(rep, fmt)
     if output is not None:
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            raise UserError(f"--output: cannot write {output}: {exc.strerror or exc}") from None
+        write_output(output, data, option="--output")
         click.echo(f"wrote {output}")
         return
     out = sys.stdout

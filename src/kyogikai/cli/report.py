@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from ..app import UserError
+from ..domain.text import one_line, short
+from ..files import read_input
 from ..projections.runtime import TerminalProgress
 from ..report.importer import ImportRefused, import_report_text
 from ..report.service import FORMATS, render, report_doc
@@ -19,7 +21,7 @@ MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
 @cli.command("report")
 @click.option("--fiscal-year", required=True, help="2023, 令和5年度, R5.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (docx needs it).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (docx needs it).")
 @click.option("--as-of", help="The report as the log stood at the end of this day (Asia/Tokyo).")
 @pass_app
 def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str | None) -> None:
@@ -34,18 +36,13 @@ def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str
 
 
 @cli.command("import-report")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("--fiscal-year", help="Override the fiscal year read from the title.")
 @click.option("--skip-problems", is_flag=True, help="Import what can be placed even when some lines cannot.")
 @pass_app
 def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: bool) -> None:
     """Turn a past report (the reference's text format) into events."""
-    size = file.stat().st_size
-    if size > MAX_REPORT_BYTES:  # refused unread
-        raise UserError(f"file: {file} is {size:,} bytes; the limit is {MAX_REPORT_BYTES:,}")
-    data = file.read_bytes()
-    if len(data) > MAX_REPORT_BYTES:
-        raise UserError(f"file: {file} is {len(data):,} bytes; the limit is {MAX_REPORT_BYTES:,}")
+    data = read_input(file, option="file", limit=MAX_REPORT_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -77,7 +74,7 @@ def narrative() -> None:
 @click.option("--fiscal-year", required=True)
 @click.option("--programme")
 @click.option("--body")
-@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--file", "file", type=click.Path(path_type=Path),
               help="Paragraphs from a UTF-8 file, separated by blank lines.")
 @click.argument("paragraphs", nargs=-1)
 @pass_app
@@ -86,14 +83,14 @@ def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str |
     """Replace the narrative paragraphs (each argument is one paragraph)."""
     paras = list(paragraphs)
     if file is not None:
-        size = file.stat().st_size
-        if size > MAX_NARRATIVE_BYTES:
-            raise UserError(f"--file: {file} is {size:,} bytes; the limit is {MAX_NARRATIVE_BYTES:,}")
+        data = read_input(file, option="--file", limit=MAX_NARRATIVE_BYTES)
         try:
-            text = file.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise UserError(f"--file: {file} is not UTF-8 text (byte {exc.start})") from None
-        paras += [" ".join(p.split()) for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+            raise UserError(f"--file: {short(str(file), 200)} is not UTF-8 text (byte {exc.start})") from None
+        # a paragraph's lines are joined; U+2028/U+2029 and other invisible characters are refused first
+        paras += [one_line(p, f"--file paragraph {i}")
+                  for i, p in enumerate((p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()), start=1)]
     if not paras:
         raise UserError("paragraphs: give at least one paragraph (or --file)")
     r = s.app.write_narrative(fiscal_year_from(fiscal_year), paras, body=body, programme=programme)  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ events stored in an older shape before validation (see :func:`upcast`).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -74,26 +73,14 @@ def check_int(value: int, what: str, lo: int, hi: int) -> int:
     return value
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
 def check_no_controls(value: Any, where: str) -> None:
-    """Refuse control characters (other than tab, LF, CR) and lone surrogates in any text of a new event.
+    """Refuse control and invisible characters in any text of a new event (see :mod:`kyogikai.domain.text`).
 
-    No record needs them; iCalendar, CSV and HTML cannot all carry them, PostgreSQL text cannot hold
-    NUL, and an undecodable command-line byte arrives as a lone surrogate that UTF-8 cannot encode.
     Checked when an event is made (``Aggregate.trigger``), never when a stored one is read.
     """
-    if isinstance(value, str):
-        m = _CONTROL.search(value)
-        if m:
-            raise DomainError(f"{where}: the text contains the control character U+{ord(m.group()):04X}; remove it")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            check_no_controls(v, k if where[:1].isupper() else where)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            check_no_controls(v, where)
+    from .text import clean_payload
+
+    clean_payload(value, where)
 
 
 def event_class(topic: str) -> type[DomainEvent]:
@@ -146,8 +133,11 @@ class Aggregate:
         self.modified_at = event.timestamp
 
     def trigger(self, event_cls: type[DomainEvent], actor: str, at: dt.datetime | None = None, **payload: Any) -> DomainEvent:
-        check_no_controls(payload, event_cls.__name__)
-        check_no_controls(actor, "actor")
+        # every text of every new event: control and invisible characters refused, NFC (domain/text.py)
+        from .text import clean, clean_payload
+
+        payload = clean_payload(payload, event_cls.__name__)
+        actor = clean(actor, "actor")
         event = event_cls(
             originator_id=self.id,
             originator_version=self.version + 1,

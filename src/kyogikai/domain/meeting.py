@@ -25,6 +25,7 @@ from uuid import UUID, uuid4
 
 from ..dates import DAY, Period, fiscal_year, format_date
 from .events import MAX_COUNT, MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
+from .text import block, one_line
 
 MAX_AGENDA = 200
 from .formats import Format
@@ -173,7 +174,7 @@ class DrillResultRecorded(DomainEvent):
 def _text(value: str | None, what: str, limit: int = 500) -> str | None:
     if value is None:
         return None
-    value = " ".join(value.split())
+    value = one_line(value, what)
     if not value:
         return None
     if len(value) > limit:
@@ -464,7 +465,8 @@ class Narrative(Aggregate):
         self.paragraphs: list[str] = []
 
     def write(self, fy: int, target: str, target_id: UUID, paragraphs: list[str], actor: str) -> None:
-        paragraphs = [p.strip() for p in paragraphs if p.strip()]
+        paragraphs = [block(p, f"paragraph {i}").strip() for i, p in enumerate(paragraphs, start=1)]
+        paragraphs = [p for p in paragraphs if p]
         check_int(fy, "fiscal year", 1868, 9999)
         if len(paragraphs) > 100:
             raise DomainError(f"a narrative has at most 100 paragraphs, not {len(paragraphs)}")

@@ -20,6 +20,7 @@ from enum import Enum
 from uuid import UUID
 
 from .events import MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
+from .text import block, one_line
 
 
 class Section(str, Enum):
@@ -61,7 +62,7 @@ class BodyKind(str, Enum):
 
 
 def _name(value: str, what: str) -> str:
-    value = " ".join(value.split())
+    value = one_line(value, f"{what} name")
     if not value:
         raise DomainError(f"{what}: name is empty")
     if len(value) > 200:
@@ -73,6 +74,8 @@ MAX_DESCRIPTION = 2000
 
 
 def _description(value: str | None) -> str | None:
+    if value is not None:
+        value = block(value, "description")
     if value is not None and len(value) > MAX_DESCRIPTION:
         raise DomainError(f"description is longer than {MAX_DESCRIPTION} characters ({len(value):,})")
     return value

@@ -17,6 +17,7 @@ import re
 from uuid import UUID
 
 from .events import Aggregate, DomainError, DomainEvent, stable_id
+from .text import one_line
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -45,7 +46,7 @@ class FeedToken(Aggregate):
     def issue(cls, member_id: UUID, token_hash: str, label: str | None, actor: str) -> "FeedToken":
         if not _HASH.fullmatch(token_hash):
             raise DomainError("token hash must be 64 lowercase hex digits (sha256)")
-        label = " ".join((label or "").split()) or None
+        label = one_line(label or "", "label") or None
         if label and len(label) > 100:
             raise DomainError("label: at most 100 characters")
         t = cls(cls.id_for(token_hash))
@@ -58,7 +59,7 @@ class FeedToken(Aggregate):
     def revoke(self, reason: str | None, actor: str) -> None:
         if self.revoked:
             raise DomainError(f"token {str(self.id)[:8]} is already revoked")
-        reason = " ".join((reason or "").split()) or None
+        reason = one_line(reason or "", "reason") or None
         if reason and len(reason) > 200:
             raise DomainError("reason: at most 200 characters")
         self.trigger(FeedTokenRevoked, actor, reason=reason)

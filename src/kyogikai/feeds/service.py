@@ -13,7 +13,6 @@ import hmac
 import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -193,6 +192,7 @@ class FeedService:
             if target.is_file() and target.read_bytes() == f.body:
                 counts["unchanged"] += 1
                 continue
+            target.parent.mkdir(parents=True, exist_ok=True)  # folders under the export root only
             write_atomically(target, f.body, f.last_modified)
             counts["written"] += 1
         uuid_ics = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.ics")
@@ -353,21 +353,10 @@ class FeedService:
 
 
 def write_atomically(target: Path, data: bytes, mtime: dt.datetime | None = None) -> None:
-    """Write to a temporary file beside ``target``, flush it to disk, then rename it over ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        if mtime is not None:
-            os.utime(tmp, (mtime.timestamp(), mtime.timestamp()))
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write to a temporary file beside ``target``, flush it to disk, then rename it over ``target``.
+
+    Only a regular file is replaced and the folder must exist (see :func:`kyogikai.files.write_output`).
+    """
+    from ..files import write_output
+
+    write_output(target, data, option=str(target), mode=0o644, mtime=mtime.timestamp() if mtime is not None else None)

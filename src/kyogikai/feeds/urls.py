@@ -37,12 +37,41 @@ class BaseURLError(ValueError):
     pass
 
 
+# what a base URL may hold: RFC 3986's unreserved characters, its sub-delimiters except the apostrophe,
+# ':', '/', '@', '[', ']' and %-escapes — never a quote, angle bracket, backslash, space or control
+# character (it is written raw into iCalendar SOURCE/URL properties, HTML attributes and headers)
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&()*+,;=:/@\[\]%]*")
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?"
+                   r"|\[[0-9a-f:.]+\]")
+MAX_BASE_URL = 500
+
+
 def base_url(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
-    """Validate and normalise a base URL (``--base-url``, else ``KYOGIKAI_BASE_URL``, else ``default``)."""
+    """Validate and normalise a base URL (``--base-url``, else ``KYOGIKAI_BASE_URL``, else ``default``).
+
+    http or https only, a host name or IP address, an optional port and path; nothing a feed,
+    page or header could not carry as it is.
+    """
     raw = (value if value is not None else os.environ.get(ENV) or default).strip()
-    u = urlsplit(raw)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise BaseURLError(f"{raw!r} is not an http:// or https:// URL with a host")
+    shown = repr(raw) if len(raw) <= 80 else f"{raw[:80]!r}… ({len(raw):,} characters)"
+    if len(raw) > MAX_BASE_URL:
+        raise BaseURLError(f"{shown} is longer than {MAX_BASE_URL} characters")
+    bad = next((c for c in raw if not _URL_CHARS.fullmatch(c)), None)
+    if bad is not None:
+        what = "a space" if bad.isspace() else f"the character {bad!r}" if bad.isprintable() else f"U+{ord(bad):04X}"
+        raise BaseURLError(f"{shown}: {what} is not allowed in a base URL (use punycode and %-escapes)")
+    if re.search(r"%(?![0-9A-Fa-f]{2})", raw):
+        raise BaseURLError(f"{shown}: '%' must start a %-escape such as %20")
+    try:
+        u = urlsplit(raw)
+        host = u.hostname
+    except ValueError as exc:  # an unclosed IPv6 bracket …
+        raise BaseURLError(f"{shown} is not a URL ({exc})") from None
+    if u.scheme not in ("http", "https") or not host:
+        raise BaseURLError(f"{shown} is not an http:// or https:// URL with a host")
+    hostport = u.netloc.lower().rsplit("@", 1)[-1]
+    if not _HOST.fullmatch(hostport[:hostport.find("]") + 1] if hostport.startswith("[") else hostport.split(":", 1)[0]):
+        raise BaseURLError(f"{shown}: the host {host!r} is not a host name or IP address")
     if u.query or u.fragment or u.username or u.password:
         raise BaseURLError(f"{raw!r}: give scheme, host, optional port and path only (no query, fragment or user)")
     try:

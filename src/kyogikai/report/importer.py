@@ -236,7 +236,10 @@ class Importer:
 def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None, skip_problems: bool = False,
                        progress: Callable[[int, int], None] | None = None) -> ImportResult:
     parsed = parse_report(text, fiscal_year=fiscal_year)
-    problems = [p for p in parsed.problems if p.line > 0]
+    # an undated entry cannot be placed either: it is what a line cut short looks like (a truncated file)
+    undated = [Problem(e.line, e.label, "undated entry (a line cut short?): the store needs a date")
+               for e in parsed.doc.entries() if e.period is None and e.line > 0]
+    problems = sorted([p for p in parsed.problems if p.line > 0] + undated, key=lambda p: p.line)
     if problems and not skip_problems:
         raise ImportRefused(problems)
     if not parsed.doc.sections:

@@ -30,12 +30,18 @@ def report_doc(app: Kyogikai, fiscal_year: int, as_of: dt.date | None = None) ->
 
 def render(doc: ReportDoc, fmt: str, path: Path | None = None) -> str | None:
     """Render ``doc``; text formats return a string (and write it when ``path`` is given)."""
+    from ..files import write_output
+
     if fmt == "docx":
         if path is None:
             raise UserError("--format: docx needs -o FILE")
+        import io
+
         from .docx import render_docx
 
-        render_docx(doc, path)
+        buffer = io.BytesIO()  # rendered whole in memory: a failed write leaves no half-written zip behind
+        render_docx(doc, buffer)
+        write_output(path, buffer.getvalue(), option="--output")
         return None
     if fmt == "text":
         from .text import render_text as fn
@@ -47,5 +53,5 @@ def render(doc: ReportDoc, fmt: str, path: Path | None = None) -> str | None:
         raise UserError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     out = fn(doc)
     if path is not None:
-        path.write_text(out, encoding="utf-8")
+        write_output(path, out.encode("utf-8"), option="--output")
     return out

@@ -22,6 +22,7 @@ Paragraphs are printed verbatim.  Consecutive entries form one block of ``・`` 
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from kyogikai.dates import format_fiscal_year, format_period
@@ -109,19 +110,41 @@ def render_text(doc: ReportDoc) -> str:
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 
+# CommonMark: every character that can start inline markup (emphasis, code, links, images, raw HTML,
+# entities, autolinks) is backslash-escaped wherever it is; '#' too (an ATX heading inside a list item)
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&!~|#])")
+# what only means something at the start of a line: block quotes, list markers, setext underlines,
+# thematic breaks, ordered-list numbers ("1." / "1)")
+_MD_LINE_START = re.compile(r"^([-+=>])|^(\d{1,9})([.)])")
+
+
+def md_text(text: str) -> str:
+    """User text as CommonMark that renders as exactly that text: no tag, link, heading or list comes out.
+
+    Each line is trimmed (no indented code block) and blank lines are dropped (the text stays one
+    paragraph or one list item); lines after the first are soft line breaks.
+    """
+    lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
+    out = []
+    for ln in (x for x in lines if x):
+        ln = _MD_INLINE.sub(r"\\\1", ln)
+        out.append(_MD_LINE_START.sub(lambda m: "\\" + m[1] if m[1] else m[2] + "\\" + m[3], ln))
+    return "\n".join(out)
+
+
 def _md_entries(entries: list[Entry]) -> list[str]:
     lines = []
     for e in entries:
-        lines.append("- " + entry_text(e))
-        lines += [f"  - {a}" for a in e.agenda]
+        lines.append("- " + md_text(entry_text(e)))
+        lines += [f"  - {md_text(a)}" for a in e.agenda]
     return lines
 
 
 def _md_body(body: BodyNode, depth: int, index: int) -> list[str]:
     number = f"{_letter(index)} " if depth == 1 else f"({_letter(index)}) " if depth == 2 else ""
     name = body.name if depth < 3 else f"【{body.name}】"
-    out = ["", "#" * min(depth + 3, 6) + f" {number}{name}"]
-    out += [line for p in body.paragraphs for line in ("", p)]
+    out = ["", "#" * min(depth + 3, 6) + f" {number}{md_text(name)}"]
+    out += [line for p in body.paragraphs for line in ("", md_text(p))]
     if (listed := _md_entries(_listed(body.entries, body.children))):
         out += ["", *listed]
     for i, child in enumerate(c for c in body.children if not c.inline):
@@ -131,13 +154,15 @@ def _md_body(body: BodyNode, depth: int, index: int) -> list[str]:
 
 def render_markdown(doc: ReportDoc) -> str:
     """Markdown: title '#', section '##', programme '###', body '####', sub-body '#####', group
-    '######'; paragraphs; entries as '- ' items with their agenda as a nested list.  Not parsed back."""
-    out = [f"# {title_of(doc)}"]
+    '######'; paragraphs; entries as '- ' items with their agenda as a nested list.  Not parsed back.
+
+    Every text is escaped for CommonMark (:func:`md_text`): a renderer shows it literally."""
+    out = [f"# {md_text(title_of(doc))}"]
     for section in doc.sections:
-        out += ["", f"## {section.number} {section.title}"]
+        out += ["", f"## {section.number} {md_text(section.title)}"]
         for i, programme in enumerate(section.programmes, 1):
-            out += ["", f"### ({i}) {programme.title}"]
-            out += [line for p in programme.paragraphs for line in ("", p)]
+            out += ["", f"### ({i}) {md_text(programme.title)}"]
+            out += [line for p in programme.paragraphs for line in ("", md_text(p))]
             if (listed := _md_entries(_listed(programme.entries, programme.bodies))):
                 out += ["", *listed]
             for j, body in enumerate(b for b in programme.bodies if not b.inline):

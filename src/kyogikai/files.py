@@ -1,0 +1,192 @@
+"""Input and output files: the one place a command reads a file it is given or writes one it is told to.
+
+Reading (:func:`read_input`): only a regular file is read — a folder, FIFO, socket or device
+(``/dev/zero``, ``/dev/urandom``, a terminal) is refused without reading a byte (it is opened
+non-blocking, so a FIFO with no writer cannot hang the command) — and its size is checked against
+the stated limit before reading, and again while reading (a file that grows).
+
+Writing (:func:`write_output`): a new file is written beside the target, flushed to disk and
+renamed over it, so the target is either the old file or the whole new one.  Only a regular file is
+ever replaced (a symbolic link to one keeps being a link: the file it points to is replaced); a
+folder, device (``/dev/full``), FIFO or socket is left alone and refused; a missing folder is never
+created.  Every failure is one line naming the option: exit 2 for a target that cannot be a file,
+exit 4 (:class:`FileSystemError`) when the file system refuses (no folder, no permission, disk full).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Callable, TypeVar
+
+from .app import UserError
+from .domain.text import short
+
+T = TypeVar("T")
+
+
+class FileSystemError(UserError):
+    """The file system refused a read or a write: one line, exit code 4."""
+
+    exit_code = 4
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def read_input(path: str | os.PathLike[str], *, option: str, limit: int, stdin: bool = False) -> bytes:
+    """The bytes of the regular file ``path`` (at most ``limit``), or ``-`` for standard input when ``stdin``."""
+    name = os.fspath(path)
+    if stdin and name == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise UserError(f"{option}: standard input is more than {limit:,} bytes, the limit")
+        return data
+    shown = short(name, 200)
+    if not name:
+        raise UserError(f"{option}: the file name is empty")
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UserError(f"{option}: cannot read {shown}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{option}: {shown} is a folder, not a file") from None
+    except (PermissionError, NotADirectoryError) as exc:
+        raise UserError(f"{option}: cannot read {shown}: {_why(exc)}") from None
+    except (OSError, ValueError) as exc:  # name too long, symlink loop, NUL in the name …
+        raise UserError(f"{option}: cannot open {shown}: {_why(exc) if isinstance(exc, OSError) else exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a regular file; it was not read")
+        if st.st_size > limit:  # refused unread
+            raise UserError(f"{option}: {shown} is {st.st_size:,} bytes; the limit is {limit:,}")
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileSystemError(f"{option}: cannot read {shown}: {_why(exc)}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise UserError(f"{option}: {shown} is more than {limit:,} bytes; the limit is {limit:,}")
+    return b"".join(chunks)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_output(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]], T], *, option: str,
+                 mode: int | None = None, mtime: float | None = None) -> T | None:
+    """Replace the regular file ``path`` (or create it in an existing folder) with ``data``, atomically.
+
+    ``data`` is bytes or a function that writes to the open binary file (its result is returned).
+    ``mode`` defaults to the replaced file's, else 0666 less the umask.
+    """
+    name = os.fspath(path)
+    shown = short(name, 200)
+    if not name:
+        raise UserError(f"{option}: the file name is empty")
+    target = Path(name)
+    try:
+        st: os.stat_result | None = os.stat(target)  # follows a symbolic link
+    except FileNotFoundError:
+        if os.path.lexists(target):
+            raise UserError(f"{option}: {shown} is a broken symbolic link; it is left alone") from None
+        st = None
+    except (OSError, ValueError) as exc:  # a parent that is a file, a name too long, NUL …
+        raise FileSystemError(f"{option}: cannot write {shown}: {_why(exc) if isinstance(exc, OSError) else exc}") from None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a regular file; it is left alone")
+        target = Path(os.path.realpath(target))
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileSystemError(f"{option}: the folder {short(str(folder), 200)} does not exist (it is not created); "
+                              f"{shown} was not written")
+    if mode is None:
+        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise FileSystemError(f"{option}: cannot write in the folder {short(str(folder), 200)}: {_why(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            result = data(fh) if callable(data) else None
+            if not callable(data):
+                fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
+        os.replace(tmp, target)
+    except OSError as exc:
+        _unlink(tmp)
+        hint = " (the disk is full)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        raise FileSystemError(f"{option}: cannot write {shown}: {_why(exc)}{hint}; nothing was replaced") from None
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return result
+
+
+def output_folder(path: str | os.PathLike[str], *, option: str) -> Path:
+    """The folder ``path``, created when missing (its own parent must exist: nothing above it is created)."""
+    name = os.fspath(path)
+    shown = short(name, 200)
+    if not name or "\x00" in name:
+        raise UserError(f"{option}: {shown} is not a usable folder name")
+    folder = Path(name)
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a name too long, a parent that is a file …
+        raise FileSystemError(f"{option}: cannot use {shown}: {_why(exc)}") from None
+    if st is not None:
+        if not stat.S_ISDIR(st.st_mode):
+            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a folder")
+        return folder
+    parent = folder.absolute().parent
+    if not parent.is_dir():
+        raise FileSystemError(f"{option}: the folder {short(str(parent), 200)} does not exist (it is not created)")
+    try:
+        folder.mkdir()
+    except OSError as exc:
+        raise FileSystemError(f"{option}: cannot create {shown}: {_why(exc)}") from None
+    return folder
+
+
+def _unlink(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
