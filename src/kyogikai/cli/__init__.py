@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 
 from ..app import ConflictError, DateError, DomainError, FormatError, StoreError, UserError
+from ..store import is_lock_timeout, lock_timeout
 from .base import cli, lazy
 
 # command modules register themselves on ``cli`` when first used (see base.LazyGroup)
@@ -73,6 +74,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         click.echo("error: interrupted", err=True)
         return 130
     except Exception as e:  # a bug of ours: say so in one line; the traceback on request
+        if is_lock_timeout(e):  # another process held the database's write lock too long
+            click.echo(f"error: the database is busy: another process held its write lock for more than {lock_timeout():g} s "
+                       "(KYOGIKAI_LOCK_TIMEOUT); try again later ('kyogikai log' shows whether this change was recorded)",
+                       err=True)
+            return 4
         if os.environ.get("KYOGIKAI_DEBUG"):
             raise
         click.echo(f"error: internal error ({type(e).__name__}: {_one_line(str(e))[:300]}); "

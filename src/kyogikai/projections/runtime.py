@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from ..ledger import Ledger
-from ..store import EventStore, Location, StoreError, one_line
+from ..store import EventStore, Location, StoreError, lock_timeout, one_line
 
 ProgressFn = Callable[[int, int], None]
 
@@ -222,7 +222,7 @@ class ReadStore:
 class SQLiteReadStore(ReadStore):
     def __init__(self, path: str) -> None:
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=lock_timeout(), check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
@@ -260,7 +260,7 @@ class PostgresReadStore(ReadStore):
         try:
             self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
                                         user=location.user, password=location.password, connect_timeout=5,
-                                        options=f"-c search_path={location.schema}")
+                                        options=f"-c search_path={location.schema} -c lock_timeout={int(lock_timeout() * 1000)}")
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
 

@@ -1,11 +1,14 @@
-"""The feed server and the web page: starlette on uvicorn, answering from the read models.
+"""The feed server and the web page: granian (RSGI) in front, a fast path for feeds, starlette for pages.
 
 ``create_app(app_factory, base_url=..., extra_routes=..., template_dirs=..., today=...)`` builds the
-ASGI app; ``serve(...)`` runs it (``kyogikai serve``).  Each request first applies the events
-recorded since the last one (by any process: one ``max(id)`` query when nothing is new), then
-reads the ``feeds`` read model — never the log.  Database work is serialised by one lock (the
-application's connections are not shared between concurrent transactions); rendering happens
-outside it.
+app — an ASGI app (uvicorn, tests) that is also an RSGI app (granian); ``serve(...)`` runs it on
+granian (``kyogikai serve``).  ``GET``/``HEAD`` of the feeds, the private feeds, the index page and
+``/healthz`` are answered by :class:`kyogikai.web.server.FastPath` from renderings kept until the
+store changes (see that module); everything else goes to the starlette app.  Before answering, the
+events recorded since the last request (by any process) are applied, then the ``feeds`` read model
+is read — never the log.  Database work runs in threads, serialised by ``site.lock`` (the
+application's connections are not shared between concurrent transactions); the event loop never
+queries nor waits for a lock.
 
 Routes (see :mod:`kyogikai.feeds.urls` for the URL scheme): ``/`` the page in Japanese (bodies and
 programmes with subscribe links, the upcoming schedule), ``/bodies/<id>`` and ``/programmes/<id>``
@@ -18,12 +21,16 @@ Adding pages (for other read models)::
     from starlette.routing import Route
     from kyogikai.web import Site, create_app
 
-    def matrix(request):
+    def matrix(request):            # a plain def: starlette runs it in a thread (site.read blocks)
         site: Site = request.app.state.site
         data = site.read(lambda feeds: feeds.app.query("SELECT ..."))   # fresh, under the lock
         if data is None:
             return site.not_found(request)
         return site.render(request, "participation_body.html", data=data)  # base: "web_base.html"
+
+    async def form(request):        # an async def handler must use ``await site.aread(fn)``
+        values = await request.form()
+        ...
 
     app = create_app(factory, base_url=url, extra_routes=[Route("/bodies/{id:uuid}/participation", matrix)])
 
@@ -31,15 +38,20 @@ Adding pages (for other read models)::
 matched after the built-in ones.  ``site.member_for_token(token)`` resolves a live private token to
 its member organisation (``None`` for a bad or revoked one: answer 404).  Templates are looked up in
 ``template_dirs`` first, then in ``kyogikai/templates``; extend ``web_base.html`` and import
-``web_macros.html`` for the subscribe links.  The security headers, token-redacting request log and
-404 page apply to added routes too.
+``web_macros.html`` for the subscribe links.  The security headers, the request log (a path
+parameter named ``token`` is logged as ``[token]``) and the 404 page apply to added routes too; a
+route that sets its own Content-Security-Policy keeps it (the default one has ``form-action
+'none'``: a page with a form must send its own).  Request bodies are limited to 1 MB (413).  While
+another process holds the store's write lock, ``site.read`` reads the read models as they stand
+rather than wait; ``StoreBusy`` is answered 503 with ``Retry-After``.
 
-Security: binds 127.0.0.1 unless told otherwise; uvicorn's access log is off (it would print the
-private tokens in paths); our own request log redacts them.  Every answer carries
-``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (token URLs never leak as
-referrers), a strict Content-Security-Policy (no scripts; the one stylesheet allowed by its hash),
-``X-Frame-Options: DENY`` and, on an https base URL, HSTS.  Private feeds are ``Cache-Control:
-private`` and ``X-Robots-Tag: noindex``.
+Security: binds 127.0.0.1 unless told otherwise; granian's access log is off (it would print the
+private tokens in paths); our own request log redacts them and escapes control characters.  Every
+answer carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (token URLs
+never leak as referrers), a strict Content-Security-Policy (no scripts; the one stylesheet allowed
+by its hash), ``X-Frame-Options: DENY`` and, on an https base URL, HSTS.  Private feeds are
+``Cache-Control: private`` and ``X-Robots-Tag: noindex``.  Limits against hostile clients: see
+:func:`serve`.
 """
 
 from __future__ import annotations
@@ -70,7 +82,7 @@ from ..feeds import Feed, FeedService
 from ..feeds.ics import TOKYO
 from ..feeds.urls import DEFAULT_BASE_URL
 from ..store import StoreError
-from .server import BUSY_WAIT, RETRY_AFTER, FastPath, RSGIBridge, StoreBusy, is_busy, log_path
+from .server import BUSY_WAIT, RETRY_AFTER, FastPath, RSGIBridge, StoreBusy, is_busy, log_path, security_headers
 
 T = TypeVar("T")
 log = logging.getLogger("kyogikai.web")
@@ -263,14 +275,7 @@ class Hardening:
 
     def __init__(self, app: ASGIApp, site: Site) -> None:
         self.app = app
-        csp = (f"default-src 'none'; style-src 'sha256-{site.css_hash}'; img-src 'self' data:; base-uri 'none'; "
-               "form-action 'none'; frame-ancestors 'none'")
-        self.headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                        (b"x-frame-options", b"DENY"), (b"content-security-policy", csp.encode()),
-                        (b"cross-origin-opener-policy", b"same-origin"),
-                        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
-        if site.base_url.startswith("https://"):
-            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+        self.headers = [(k.encode(), v.encode()) for k, v in security_headers(site)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

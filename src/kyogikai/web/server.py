@@ -30,7 +30,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
-from urllib.parse import unquote
+from urllib.parse import quote
+
+from ..store import is_lock_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Site
@@ -52,17 +54,8 @@ class StoreBusy(Exception):
 
 
 def is_busy(exc: BaseException) -> bool:
-    """A lock timeout of either database (SQLite "database is locked", PostgreSQL lock_timeout)."""
-    if isinstance(exc, StoreBusy):
-        return True
-    text = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
-        return True
-    name = type(exc).__name__
-    if name in ("LockNotAvailable", "QueryCanceled") or "lock timeout" in text or "database is locked" in text:
-        return True
-    cause = exc.__cause__ or exc.__context__
-    return cause is not None and cause is not exc and is_busy(cause)
+    """A lock timeout of either database, or our own :class:`StoreBusy`."""
+    return is_lock_timeout(exc)
 
 
 # --- the request log --------------------------------------------------------------------------
@@ -411,14 +404,14 @@ class RSGIBridge:
         self.asgi = asgi
 
     async def __call__(self, scope: Any, proto: Any) -> None:
-        raw_path = scope.path
+        path = scope.path  # granian gives it percent-decoded already: never decode it twice
         host, _, port = (scope.client or "").rpartition(":")
         shost, _, sport = (scope.server or "").rpartition(":")
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in scope.headers.items()]
         asgi_scope = {
             "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": scope.http_version, "method": scope.method, "scheme": scope.scheme,
-            "path": unquote(raw_path), "raw_path": raw_path.encode("latin-1", "replace"),
+            "path": path, "raw_path": quote(path, safe="/:@!$&'()*+,;=-._~").encode("ascii"),
             "query_string": scope.query_string.encode("latin-1", "replace"), "root_path": "",
             "headers": headers, "client": (host.strip("[]"), int(port or 0)),
             "server": (shost.strip("[]"), int(sport or 0)), "state": {},
