@@ -269,3 +269,30 @@ def test_unknown_uuid_feed_and_percent_encoded_paths_still_route(served):
     assert fetch(srv.base + f"/feeds/body/{uuid.uuid4()}.ics").status == 404
     assert fetch(srv.base + "/feeds/all%2Eics").status == 200
     assert fetch(srv.base + "/feeds/all.ics", "POST").status == 405
+
+
+def test_without_access_log_the_hot_path_still_shows_each_change_on_the_next_request(store, tmp_path):
+    db, ids = store
+    proc = ServeProcess(db, tmp_path / "serve.log")
+    proc.args.append("--no-access-log")
+    path = f"/feeds/body/{ids['幹事会']}.ics"
+    with proc as srv:
+        first = fetch(srv.base + path)
+        again = fetch(srv.base + path)
+        assert first.status == again.status == 200 and first.body == again.body
+        etag = first.headers["etag"]
+        assert fetch(srv.base + path, headers={"If-None-Match": etag}).status == 304
+        assert fetch(srv.base + path, "HEAD").headers["content-length"] == str(len(first.body))
+        for n in (2, 3):
+            CLI(db)("meeting", "schedule", "--body", "幹事会", "--ordinal", str(n), "--date", f"令和5年{n + 5}月1日",
+                    "--format", "web")
+            changed = fetch(srv.base + path, headers={"If-None-Match": etag})
+            assert changed.status == 200 and f"第{n}回幹事会" in changed.text
+            assert changed.headers["etag"] != etag
+            etag = changed.headers["etag"]
+            assert fetch(srv.base + path, headers={"If-None-Match": etag}).status == 304
+            assert f"第{n}回幹事会" in fetch(srv.base + "/feeds/all.ics").text
+            CLI(db)("body", "create", f"研究会{n}", "--programme", "会議運営", "--kind", "study_group")
+            assert f"研究会{n}" in fetch(srv.base + "/").text
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert '"GET ' not in log   # no request lines

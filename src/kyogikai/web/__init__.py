@@ -386,6 +386,21 @@ class _Wrapped:
         if scope.proto != "http":
             return
         fast = self.fast
+        # the hot path, inline: a feed rendered since the last commit, asked unconditionally or with its ETag
+        entry = fast.entries.get(scope.path)
+        if entry is not None and entry.etag is not None and fast.shm is not None \
+                and fast.shm[0:96] == fast.fresh_sig and not fast.log_on:
+            method = scope.method
+            if method == "GET" or method == "HEAD":
+                headers = scope.headers
+                inm = headers.get("if-none-match")
+                if inm is None:
+                    if headers.get("if-modified-since") is None:
+                        proto.response_bytes(entry.status, entry.headers, entry.body)
+                        return
+                elif inm == entry.etag:
+                    proto.response_empty(304, entry.headers_304)
+                    return
         answer = await fast.answer(scope.method, scope.path, scope.headers.get)
         if answer is None:
             await self.bridge(scope, proto)

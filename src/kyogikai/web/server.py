@@ -170,6 +170,7 @@ class FastPath:
         self.security = security_headers(site)
         self.entries: dict[str, Entry] = {}
         self.wal: WalHeader | None = None
+        self.shm: mmap.mmap | None = None       # self.wal.map, for the inline hot path
         self.fresh_sig: bytes | None = None      # WAL header when the entries were last known current
         self.gen = 0
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="kyogikai-db")
@@ -190,15 +191,17 @@ class FastPath:
             if location.kind == "sqlite":
                 reads.conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
                 self.wal = WalHeader(location.path)
+                self.shm = self.wal.map
             else:
                 reads.conn.execute(f"SET lock_timeout = {LOCK_WAIT_MS}")
                 reads.conn.commit()
         except (OSError, ValueError, sqlite3.Error) as exc:  # no WAL index: every request checks in a thread
             log.warning("freshness probe unavailable (%s); checking the store on each request", exc)
-            self.wal = None
+            self.wal = self.shm = None
 
     def close(self) -> None:
         if self.wal is not None:
+            self.shm = None
             self.wal.close()
             self.wal = None
         self.pool.shutdown(wait=False, cancel_futures=True)
