@@ -296,3 +296,83 @@ def test_without_access_log_the_hot_path_still_shows_each_change_on_the_next_req
             assert f"研究会{n}" in fetch(srv.base + "/").text
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert '"GET ' not in log   # no request lines
+
+
+EXTRA_SERVER = '''
+import sys
+from starlette.responses import PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+from kyogikai.app import Kyogikai
+from kyogikai.web import serve
+
+db, port = sys.argv[1], int(sys.argv[2])
+
+async def form(request):   # request.form() needs python-multipart; the body goes the same way
+    from urllib.parse import parse_qs
+    data = parse_qs((await request.body()).decode())
+    return PlainTextResponse("got " + data.get("name", [""])[0])
+
+def page(request):
+    site = request.app.state.site
+    n = site.read(lambda f: f.app.query("SELECT count(*) FROM rm_meetings")[0][0])
+    return PlainTextResponse(f"{n} {request.query_params.get('q')} {len(request.path_params['token'])}")
+
+async def stream(request):
+    async def parts():
+        for i in range(3):
+            yield f"part{i}\\n".encode()
+    return StreamingResponse(parts(), media_type="text/plain")
+
+serve(lambda: Kyogikai(db, actor="web"), port=port, base_url=f"http://127.0.0.1:{port}",
+      extra_routes=[Route("/form", form, methods=["POST"]), Route("/private/{token}/page", page),
+                    Route("/stream", stream)])
+'''
+
+
+def _post(url: str, body: bytes):
+    """A form POST: the answer, or for a refused large body its status (None if the server hung up first)."""
+    from urllib.parse import urlsplit
+
+    from .test_feeds_support import Answer
+
+    u = urlsplit(url)
+    conn = HTTPConnection(u.hostname, u.port, timeout=30)
+    try:
+        conn.request("POST", u.path, body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        answer = Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        return answer if len(body) < 1_000_000 else answer.status
+    except (BrokenPipeError, ConnectionResetError):
+        return None
+    finally:
+        conn.close()
+
+
+def test_other_engineers_routes_forms_and_streams_work_on_the_server(tmp_path):
+    from .test_feeds_support import _wait_up, free_port
+
+    db = str(tmp_path / "k.sqlite")
+    with Kyogikai(db, actor="事務局A") as app:
+        small_store(app)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-c", EXTRA_SERVER, db, str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_up(base, lambda: proc.poll() is None, "serve with extra routes")
+        r = _post(base + "/form", "name=%E5%90%8D%E5%8F%A4%E5%B1%8B%E5%B8%82".encode())
+        assert r.status == 200 and r.text == "got 名古屋市" and r.headers["x-content-type-options"] == "nosniff"
+        assert _post(base + "/form", b"name=" + b"a" * 2_000_000) in (413, None)
+        token = "T" * 43
+        r = fetch(base + f"/private/{token}/page?q=%E3%81%82")
+        assert r.status == 200 and r.text == "1 あ 43"
+        r = fetch(base + "/stream")
+        assert r.status == 200 and r.text == "part0\npart1\npart2\n"
+        assert fetch(base + "/form").status == 405
+        assert fetch(base + "/feeds/all.ics").status == 200
+    finally:
+        proc.terminate()
+        proc.wait(15)
+        log.close()
+    text = (tmp_path / "serve.log").read_text(errors="replace")
+    assert token not in text and "/private/[token]/page" in text and "Traceback" not in text

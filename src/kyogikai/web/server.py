@@ -32,6 +32,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import quote
 
+from starlette.exceptions import HTTPException
+
 from ..store import is_lock_timeout
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -467,8 +469,11 @@ class RSGIBridge:
             proto.response_empty(state["status"] if state["started"] else 500, state["headers"])
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A request body beyond :data:`MAX_BODY`: answered 413 by the app's HTTPException handler."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "413 Payload Too Large")
 
 
 def raise_nofile_limit() -> int:
