@@ -136,10 +136,45 @@ def bench_server(db: str, work: Path, record: Callable[..., object]) -> None:
         record(f"static export served by nginx (p99 {exp[1]:.1f} ms)", exp[0], base[0], "req/s", ">=", 0.5,
                "kyogikai export-feeds output served by nginx, against nginx serving the server's bytes")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        _stop(procs)
+    bench_all_feed(work, record)
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def bench_all_feed(work: Path, record: Callable[..., object]) -> None:
+    """/feeds/all.ics of the demo store (the FY2023 sample and the current year, ~55 KB), 200s and 304s."""
+    demo = work / "demo"
+    subprocess.run([sys.executable, "-m", "kyogikai", "demo", "--dir", str(demo)], check=True, capture_output=True)
+    db = str(demo / "demo.sqlite")
+    port, nport = free_port(), free_port()
+    static = work / "static-all"
+    procs = [subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", db, "serve", "--port", str(port),
+                               "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+        resp = urllib.request.urlopen(f"http://127.0.0.1:{port}/feeds/all.ics")
+        body, etag = resp.read(), resp.headers["ETag"]
+        (static / "feeds").mkdir(parents=True, exist_ok=True)
+        (static / "feeds" / "all.ics").write_bytes(body)
+        procs.append(nginx(static, nport, work))
+        wait_for(f"http://127.0.0.1:{nport}/feeds/all.ics")
+        n_etag = urllib.request.urlopen(f"http://127.0.0.1:{nport}/feeds/all.ics").headers["ETag"]
+        ours = wrk(f"http://127.0.0.1:{port}/feeds/all.ics")
+        base = wrk(f"http://127.0.0.1:{nport}/feeds/all.ics")
+        record(f"feed server 200s, all.ics (p99 ours {ours[1]:.1f} ms, nginx {base[1]:.1f} ms)", ours[0], base[0],
+               "req/s", ">=", 0.3, f"/feeds/all.ics of the demo store, {len(body)} bytes")
+        ours = wrk(f"http://127.0.0.1:{port}/feeds/all.ics", f"If-None-Match: {etag}")
+        base = wrk(f"http://127.0.0.1:{nport}/feeds/all.ics", f"If-None-Match: {n_etag}")
+        record(f"feed server 304s, all.ics (p99 ours {ours[1]:.1f} ms, nginx {base[1]:.1f} ms)", ours[0], base[0],
+               "req/s", ">=", 0.5, "revalidation of /feeds/all.ics with the ETag each server gave")
+    finally:
+        _stop(procs)

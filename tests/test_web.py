@@ -66,7 +66,7 @@ def test_feed_answers_calendar_with_strong_etag_last_modified_and_head(server):
     assert "X-WR-CALNAME:協議会 全体予定" in r.text and read_icalendar(r.body)
     assert all(r.headers[k] == v for k, v in SECURITY.items())
     assert "script-src" not in r.headers["content-security-policy"] and "default-src 'none'" in r.headers["content-security-policy"]
-    assert "server" not in r.headers  # no version advertised
+    assert not re.search(r"[0-9]", r.headers.get("server", ""))  # no version advertised
     head = server.get("/feeds/all.ics", "HEAD")
     assert head.status == 200 and head.body == b""
     assert {k: head.headers[k] for k in ("etag", "last-modified", "content-type", "content-length")} == \

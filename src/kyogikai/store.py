@@ -44,6 +44,31 @@ class StoreError(Exception):
     """The database cannot be opened or used; the message says which and why."""
 
 
+def lock_timeout() -> float:
+    """Seconds a command waits for another writer's lock (``KYOGIKAI_LOCK_TIMEOUT``, default 30)."""
+    try:
+        value = float(os.environ.get("KYOGIKAI_LOCK_TIMEOUT", "30"))
+    except ValueError:
+        return 30.0
+    return value if 0 < value <= 3600 else 30.0
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Another writer held the lock longer than we wait: SQLite "database is locked", PostgreSQL
+    ``lock_timeout`` (also when the eventsourcing library wraps them in its own exceptions)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        text = str(e).lower()
+        if type(e).__name__ in ("LockNotAvailable", "StoreBusy"):
+            return True
+        if "database is locked" in text or "database table is locked" in text or "lock timeout" in text:
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def default_db_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "kyogikai" / "kyogikai.sqlite"
@@ -222,14 +247,14 @@ class EventStore:
                 raise StoreError(f"cannot create the folder for {path}: {exc.strerror}") from None
             if path.is_dir():
                 raise StoreError(f"database path {path} is a folder, not a file")
-            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path), SQLITE_LOCK_TIMEOUT="30")
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path), SQLITE_LOCK_TIMEOUT=str(int(max(1, lock_timeout()))))
             self._construct(env)
         else:
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.postgres", POSTGRES_DBNAME=location.dbname,
                 POSTGRES_HOST=location.host, POSTGRES_PORT=str(location.port), POSTGRES_USER=location.user,
                 POSTGRES_PASSWORD=location.password, POSTGRES_SCHEMA=location.schema,
-                POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_LOCK_TIMEOUT="30000",
+                POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_LOCK_TIMEOUT=str(int(lock_timeout() * 1000)),
             )
             with pg_setup(location) as tables_exist:
                 # the library's DDL (CREATE OR REPLACE FUNCTION …) fails with "tuple concurrently updated"

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from .. import i18n
 from ..app import ConflictError, DateError, DomainError, FormatError, StoreError, UserError
 from ..i18n import _
+from ..store import is_lock_timeout, lock_timeout
 from .base import cli, lazy
 
 i18n.setup_click()
@@ -119,6 +120,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         _error(_("interrupted"))
         return 130
     except Exception as e:  # a bug of ours: say so in one line; the traceback on request
+        if is_lock_timeout(e):  # another process held the database's write lock too long
+            _error(_("the database is busy: another process held its write lock for more than {seconds:g} s "
+                     "(KYOGIKAI_LOCK_TIMEOUT); try again later ('kyogikai log' shows whether this change was recorded)"
+                     ).format(seconds=lock_timeout()))
+            return 4
         if os.environ.get("KYOGIKAI_DEBUG"):
             raise
         _error(_("internal error ({detail}); set KYOGIKAI_DEBUG=1 to see the traceback").format(

@@ -82,7 +82,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
               help="Log one line per request on stderr (private tokens redacted).")
 @pass_app
 def serve(s: State, host: str, port: int, base: str | None, access_log: bool) -> None:
-    """Serve the feeds, the web page and the participation pages (starlette on uvicorn) until interrupted."""
+    """Serve the feeds, the web page and the participation pages (granian; starlette for pages) until interrupted."""
     from ..web import serve as run_server
     from ..web.participation import routes as participation_routes
 
@@ -91,9 +91,27 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     from ..app import Kyogikai
 
     Kyogikai(db, actor).close()  # fail now, with a one-line error, when the database cannot be used
+    _check_listen(host, port)
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
                extra_routes=participation_routes)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse in one line an address the server could not listen on (in use, not ours, unknown)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host: cannot resolve {host!r}: {exc}") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @cli.group("token")

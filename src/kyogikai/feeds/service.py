@@ -80,13 +80,13 @@ class FeedService:
         version = self.app.reads.data_version()  # SQLite: a pragma, no query, tells whether anyone wrote
         if version is not None and version == self._version and self._seen >= 0:
             return
-        self._version = version
         top = self.app.store.max_position()
         generation = self.app.runtime.generation()   # changes when read models are replaced (rebuild)
         if top != self._seen or generation != self._generation:
-            self.app.sync()
+            self.app.sync()  # may time out on another writer's lock: then the next call tries again
             self._seen, self._generation = top, generation
             self._rendered.clear()
+        self._version = version
 
     def _read(self) -> Any:
         return self.app.reads.transaction(write=False)

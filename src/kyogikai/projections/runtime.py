@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 from ..ledger import GENESIS
 from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
-from ..store import EventStore, Location, StoreError, insert_stored, one_line, select_after
+from ..store import EventStore, Location, StoreError, insert_stored, lock_timeout, one_line, select_after
 
 ProgressFn = Callable[[int, int], None]
 
@@ -253,7 +253,7 @@ class SQLiteReadStore(ReadStore):
 
     def __init__(self, path: str) -> None:
         try:
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=lock_timeout(), check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
@@ -311,7 +311,8 @@ class PostgresReadStore(ReadStore):
             # autocommit: transactions are begun by hand, the BEGIN sharing a round trip with the lock
             self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
                                         user=location.user, password=location.password, connect_timeout=5,
-                                        options=f"-c search_path={location.schema}", autocommit=True)
+                                        options=f"-c search_path={location.schema} -c lock_timeout={int(lock_timeout() * 1000)}",
+                                        autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
 

@@ -1,11 +1,14 @@
-"""The feed server and the web page: starlette on uvicorn, answering from the read models.
+"""The feed server and the web page: granian (RSGI) in front, a fast path for feeds, starlette for pages.
 
 ``create_app(app_factory, base_url=..., extra_routes=..., template_dirs=..., today=...)`` builds the
-ASGI app; ``serve(...)`` runs it (``kyogikai serve``).  Each request first applies the events
-recorded since the last one (by any process: one ``max(id)`` query when nothing is new), then
-reads the ``feeds`` read model — never the log.  Database work is serialised by one lock (the
-application's connections are not shared between concurrent transactions); rendering happens
-outside it.
+app — an ASGI app (uvicorn, tests) that is also an RSGI app (granian); ``serve(...)`` runs it on
+granian (``kyogikai serve``).  ``GET``/``HEAD`` of the feeds, the private feeds, the index page and
+``/healthz`` are answered by :class:`kyogikai.web.server.FastPath` from renderings kept until the
+store changes (see that module); everything else goes to the starlette app.  Before answering, the
+events recorded since the last request (by any process) are applied, then the ``feeds`` read model
+is read — never the log.  Database work runs in threads, serialised by ``site.lock`` (the
+application's connections are not shared between concurrent transactions); the event loop never
+queries nor waits for a lock.
 
 Routes (see :mod:`kyogikai.feeds.urls` for the URL scheme): ``/`` the page in Japanese (bodies and
 programmes with subscribe links, the upcoming schedule), ``/bodies/<id>`` and ``/programmes/<id>``
@@ -18,12 +21,16 @@ Adding pages (for other read models)::
     from starlette.routing import Route
     from kyogikai.web import Site, create_app
 
-    def matrix(request):
+    def matrix(request):            # a plain def: starlette runs it in a thread (site.read blocks)
         site: Site = request.app.state.site
         data = site.read(lambda feeds: feeds.app.query("SELECT ..."))   # fresh, under the lock
         if data is None:
             return site.not_found(request)
         return site.render(request, "participation_body.html", data=data)  # base: "web_base.html"
+
+    async def form(request):        # an async def handler must use ``await site.aread(fn)``
+        values = await request.form()
+        ...
 
     app = create_app(factory, base_url=url, extra_routes=[Route("/bodies/{id:uuid}/participation", matrix)])
 
@@ -31,25 +38,32 @@ Adding pages (for other read models)::
 matched after the built-in ones.  ``site.member_for_token(token)`` resolves a live private token to
 its member organisation (``None`` for a bad or revoked one: answer 404).  Templates are looked up in
 ``template_dirs`` first, then in ``kyogikai/templates``; extend ``web_base.html`` and import
-``web_macros.html`` for the subscribe links.  The security headers, token-redacting request log and
-404 page apply to added routes too.
+``web_macros.html`` for the subscribe links.  The security headers, the request log (a path
+parameter named ``token`` is logged as ``[token]``) and the 404 page apply to added routes too; a
+route that sets its own Content-Security-Policy keeps it (the default one has ``form-action
+'none'``: a page with a form must send its own).  Request bodies are limited to 1 MB (413).  While
+another process holds the store's write lock, ``site.read`` reads the read models as they stand
+rather than wait; ``StoreBusy`` is answered 503 with ``Retry-After``.
 
-Security: binds 127.0.0.1 unless told otherwise; uvicorn's access log is off (it would print the
-private tokens in paths); our own request log redacts them.  Every answer carries
-``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (token URLs never leak as
-referrers), a strict Content-Security-Policy (no scripts; the one stylesheet allowed by its hash),
-``X-Frame-Options: DENY`` and, on an https base URL, HSTS.  Private feeds are ``Cache-Control:
-private`` and ``X-Robots-Tag: noindex``.
+Security: binds 127.0.0.1 unless told otherwise; granian's access log is off (it would print the
+private tokens in paths); our own request log redacts them and escapes control characters.  Every
+answer carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (token URLs
+never leak as referrers), a strict Content-Security-Policy (no scripts; the one stylesheet allowed
+by its hash), ``X-Frame-Options: DENY`` and, on an https base URL, HSTS.  Private feeds are
+``Cache-Control: private`` and ``X-Robots-Tag: noindex``.  Limits against hostile clients: see
+:func:`serve`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime as dt
 import hashlib
 import logging
 import re
+import sqlite3
 import threading
 from email.utils import format_datetime, parsedate_to_datetime
 from importlib import resources
@@ -68,26 +82,10 @@ from ..feeds import Feed, FeedService
 from ..feeds.ics import TOKYO
 from ..feeds.urls import DEFAULT_BASE_URL
 from ..store import StoreError
+from .server import BUSY_WAIT, RETRY_AFTER, FastPath, RSGIBridge, StoreBusy, is_busy, log_path, security_headers
 
 T = TypeVar("T")
 log = logging.getLogger("kyogikai.web")
-_TOKEN_PATH = re.compile(r"^/private/[^/]*")
-
-
-def redact(path: str) -> str:
-    """A request path fit for a log: the private token replaced."""
-    return _TOKEN_PATH.sub("/private/[token]", path)
-
-
-class RedactTokens(logging.Filter):
-    """Replaces private tokens in uvicorn's access-log records, should someone switch it on."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        record.msg = redact(str(record.msg)) if "/private/" in str(record.msg) else record.msg
-        return True
-
 
 def _css() -> str:
     return resources.files("kyogikai").joinpath("templates", "web.css").read_text(encoding="utf-8")
@@ -122,12 +120,38 @@ class Site:
                 self.feeds = None
 
     def read(self, fn: Callable[[FeedService], T]) -> T:
-        """Run ``fn(feed_service)`` on current read models, under the database lock."""
-        with self.lock:
+        """Run ``fn(feed_service)`` on current read models, under the database lock.
+
+        Blocking: call it from a plain (``def``) handler, which starlette runs in a thread, or use
+        ``await site.aread(fn)`` in an ``async def`` one.  While another process holds the store's
+        write lock, ``fn`` reads the read models as they stand (never a wait of more than a couple
+        of seconds); :class:`StoreBusy` (answered 503 with Retry-After) when even that cannot be had.
+        """
+        if not self.lock.acquire(timeout=BUSY_WAIT):
+            raise StoreBusy("the store is busy")
+        try:
             if self.feeds is None:
                 raise StoreError("the server is not started")
-            self.feeds.fresh()
-            return fn(self.feeds)
+            try:
+                self.feeds.fresh()
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                log.warning("store busy (%s): reading the read models as they stand", " ".join(str(exc).split()))
+            try:
+                return fn(self.feeds)
+            except Exception as exc:
+                if is_busy(exc):
+                    raise StoreBusy(str(exc)) from None
+                raise
+        finally:
+            self.lock.release()
+
+    async def aread(self, fn: Callable[[FeedService], T]) -> T:
+        """:meth:`read` from an ``async def`` handler: runs in a thread, the event loop stays free."""
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self.read, fn)
 
     def member_for_token(self, token: str) -> dict[str, Any] | None:
         return self.read(lambda f: f.member_for_token(token))
@@ -208,14 +232,14 @@ def programme_page(request: Request) -> Response:
     return site.render(request, "web_programme.html", **data)
 
 
-# Feed handlers run on the event loop itself: between two changes of the log a feed is answered
-# from the rendered copy after a freshness probe (a pragma on SQLite), cheaper than a thread hop.
-async def all_feed(request: Request) -> Response:
+# GET and HEAD of the feeds, the private feeds, the index and /healthz are answered by the fast
+# path (web/server.py) before these run; these answer what it leaves (e.g. percent-encoded paths).
+def all_feed(request: Request) -> Response:
     return feed_response(request, _site(request).read(lambda f: f.feed("all")))
 
 
 def kind_feed(kind: str) -> Callable[[Request], Any]:
-    async def handler(request: Request) -> Response:
+    def handler(request: Request) -> Response:
         return feed_response(request, _site(request).read(lambda f: f.feed(kind, str(request.path_params["id"]))))
     handler.__name__ = f"{kind}_feed"
     return handler
@@ -251,14 +275,7 @@ class Hardening:
 
     def __init__(self, app: ASGIApp, site: Site) -> None:
         self.app = app
-        csp = (f"default-src 'none'; style-src 'sha256-{site.css_hash}'; img-src 'self' data:; base-uri 'none'; "
-               "form-action 'none'; frame-ancestors 'none'")
-        self.headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                        (b"x-frame-options", b"DENY"), (b"content-security-policy", csp.encode()),
-                        (b"cross-origin-opener-policy", b"same-origin"),
-                        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
-        if site.base_url.startswith("https://"):
-            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+        self.headers = [(k.encode(), v.encode()) for k, v in security_headers(site)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -276,8 +293,12 @@ class Hardening:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            client = scope.get("client") or ("-", 0)
-            log.info('%s "%s %s" %s', client[0], scope.get("method"), redact(scope.get("path", "")), status["code"])
+            if log.isEnabledFor(logging.INFO):
+                client = scope.get("client") or ("-", 0)
+                params = scope.get("path_params")
+                token = params.get("token") if isinstance(params, dict) else None
+                path = log_path(scope.get("path", ""), str(token) if token else None, routed=params is not None)
+                log.info('%s "%s %s" %s', client[0], log_path(str(scope.get("method"))), path, status["code"])
 
 
 def create_app(app_factory: Callable[[], Any], *, base_url: str = DEFAULT_BASE_URL,
@@ -285,6 +306,7 @@ def create_app(app_factory: Callable[[], Any], *, base_url: str = DEFAULT_BASE_U
                template_dirs: Sequence[str] = (), today: Callable[[], dt.date] | None = None) -> ASGIApp:
     """The ASGI app.  ``app_factory()`` returns a :class:`kyogikai.app.Kyogikai` (opened at start-up)."""
     site = Site(app_factory, base_url, template_dirs, today)
+    fast = FastPath(site)
     extra = list(extra_routes(site) if callable(extra_routes) else extra_routes)
 
     @contextlib.asynccontextmanager
@@ -292,9 +314,12 @@ def create_app(app_factory: Callable[[], Any], *, base_url: str = DEFAULT_BASE_U
         from starlette.concurrency import run_in_threadpool
 
         await run_in_threadpool(site.open)
+        fast.loop = asyncio.get_running_loop()
+        fast.opened()
         try:
             yield
         finally:
+            fast.close()
             await run_in_threadpool(site.close)
 
     async def not_found(request: Request, exc: Exception) -> Response:
@@ -305,37 +330,131 @@ def create_app(app_factory: Callable[[], Any], *, base_url: str = DEFAULT_BASE_U
         return site.not_found(request)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        log.error("database unavailable: %s", exc)
-        return PlainTextResponse("503 データベースに接続できません。しばらくしてから再度お試しください。", status_code=503)
+        if not isinstance(exc, (StoreError, StoreBusy)) and not is_busy(exc):
+            raise exc
+        log.error("database unavailable: %s", " ".join(str(exc).split()))
+        return PlainTextResponse("503 データベースを使えません。しばらくしてから再度お試しください。", status_code=503,
+                                 headers={"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"})
 
     app = Starlette(routes=[*ROUTES, *extra], lifespan=lifespan,
-                    exception_handlers={HTTPException: not_found, StoreError: unavailable})
+                    exception_handlers={HTTPException: not_found, StoreError: unavailable, StoreBusy: unavailable,
+                                        sqlite3.OperationalError: unavailable})
     app.state.site = site
-    return _Wrapped(Hardening(app, site), app)
+    return _Wrapped(Hardening(app, site), app, site, fast)
 
 
 class _Wrapped:
-    """The hardened ASGI callable, keeping ``.state`` (and the starlette app) reachable."""
+    """The app: ASGI (uvicorn, tests) and RSGI (granian, ``kyogikai serve``), the fast path first.
 
-    def __init__(self, outer: ASGIApp, inner: Starlette) -> None:
-        self.outer, self.inner, self.state = outer, inner, inner.state
+    Keeps ``.state`` (and the starlette app) reachable.
+    """
+
+    def __init__(self, outer: ASGIApp, inner: Starlette, site: Site, fast: FastPath) -> None:
+        self.outer, self.inner, self.state, self.site, self.fast = outer, inner, inner.state, site, fast
+        self.bridge = RSGIBridge(outer)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast
+        if scope["type"] == "http" and fast.loop is not None:
+            raw = dict(scope["headers"])
+            answer = await fast.answer(scope["method"], scope["path"],
+                                       lambda name: (v.decode("latin-1") if (v := raw.get(name.encode())) is not None else None))
+            if answer is not None:
+                status, headers, body, path = answer
+                out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+                if status != 304:
+                    out.append((b"content-length", str(len(body)).encode()))
+                await send({"type": "http.response.start", "status": status, "headers": out})
+                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+                if fast.log_on:
+                    client = scope.get("client") or ("-", 0)
+                    log.info('%s "%s %s" %s', client[0], scope["method"], path, status)
+                return
         await self.outer(scope, receive, send)
+
+    # -- RSGI (granian) ------------------------------------------------------------------------
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.fast.loop = loop
+        self.site.open()
+        self.fast.opened()
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.fast.close()
+        self.site.close()
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        fast = self.fast
+        # the hot path, inline: a feed rendered since the last commit, asked unconditionally or with its ETag
+        entry = fast.entries.get(scope.path)
+        if entry is not None and entry.etag is not None and fast.shm is not None \
+                and fast.shm[0:96] == fast.fresh_sig and not fast.log_on:
+            method = scope.method
+            if method == "GET" or method == "HEAD":
+                headers = scope.headers
+                inm = headers.get("if-none-match")
+                if inm is None:
+                    if headers.get("if-modified-since") is None:
+                        proto.response_bytes(entry.status, entry.headers, entry.body)
+                        return
+                elif inm == entry.etag:
+                    proto.response_empty(304, entry.headers_304)
+                    return
+        answer = await fast.answer(scope.method, scope.path, scope.headers.get)
+        if answer is None:
+            await self.bridge(scope, proto)
+            return
+        status, headers, body, path = answer
+        if status == 304:
+            proto.response_empty(304, headers)
+        else:
+            proto.response_bytes(status, headers, body)
+        if fast.log_on:
+            log.info('%s "%s %s" %s', scope.client.rpartition(":")[0], scope.method, path, status)
 
 
 def serve(app_factory: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 8000,
           base_url: str = DEFAULT_BASE_URL, access_log: bool = True, **create_kwargs: Any) -> None:
-    """Run the app on uvicorn until interrupted (no access log: tokens live in paths)."""
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
+    """Run the app on granian (RSGI, one worker process) until interrupted.
 
-    config = {**LOGGING_CONFIG, "loggers": {**LOGGING_CONFIG["loggers"],
-                                           "kyogikai.web": {"handlers": ["default"], "level": "INFO", "propagate": False}}}
-    server = uvicorn.Server(uvicorn.Config(create_app(app_factory, base_url=base_url, **create_kwargs), host=host,
-                                          port=port, access_log=False, server_header=False, proxy_headers=True,
-                                          log_config=config, lifespan="on"))
-    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
-    if not access_log:
-        log.setLevel(logging.WARNING)
-    server.run()
+    Limits against hostile clients (README, "The server"): request headers must arrive within
+    ``HEADER_READ_TIMEOUT_MS`` and fit in ``MAX_HEADER_BUFFER`` bytes (else the connection is
+    closed), at most ``MAX_CONNECTIONS`` connections are served at once (more wait in the listen
+    backlog, never exhausting file descriptors), request bodies beyond ``server.MAX_BODY`` get 413.
+    granian's own access log stays off (tokens live in paths); ours redacts them.
+    """
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    from .server import die_with_parent, raise_nofile_limit
+
+    app = create_app(app_factory, base_url=base_url, **create_kwargs)
+    nofile = raise_nofile_limit()
+    connections = max(16, min(MAX_CONNECTIONS, nofile - 64))
+    quiet = not access_log
+
+    def load(*_args: Any, **_kw: Any) -> Any:  # in the worker process (forked)
+        die_with_parent()
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.handlers[:] = [handler]
+        log.propagate = False
+        log.setLevel(logging.WARNING if quiet else logging.INFO)
+        app.fast.log_on = not quiet
+        return app
+
+    server = Server("kyogikai.web:app", address=host, port=port, interface=Interfaces.RSGI, workers=1,
+                    loop=Loops.auto, backlog=max(128, min(4096, connections)), backpressure=connections,
+                    http=HTTPModes.http1, websockets=False,
+                    http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS, keep_alive=True,
+                                                 max_buffer_size=MAX_HEADER_BUFFER),
+                    log_enabled=True, log_level=LogLevels.warning, log_access=False)
+    server.serve(target_loader=load, wrap_loader=False)
+
+
+HEADER_READ_TIMEOUT_MS = 5_000   # a client must send a request's whole header within 5 s
+MAX_HEADER_BUFFER = 65_536       # request line and headers beyond 64 KiB: 431, connection closed
+MAX_CONNECTIONS = 512            # connections served at once (and below the open-files limit)
