@@ -25,6 +25,7 @@ from uuid import UUID
 
 from . import dates
 from .dates import DateError, Period
+from .domain import council as council_domain
 from .domain import meeting as mt
 from .domain import organisation as org
 from .domain.events import DomainError, DomainEvent, NotFound
@@ -574,6 +575,33 @@ class Kyogikai:
 
     def as_of(self, until: dt.datetime, projections: Sequence[Any] | None = None) -> Any:
         return project_until(self.store, projections or self.runtime.projections, until)
+
+    # == council settings (domain/council.py) =====================================================
+    def council(self) -> dict[str, Any]:
+        """The council's current settings (name ``協議会`` until one is set) and when they last changed."""
+        agg = self.store.get(council_domain.Council, council_domain.Council.ID)
+        settings = (agg or council_domain.Council()).settings()
+        settings["changed_at"] = agg.modified_at if agg is not None else None
+        return settings
+
+    def set_council(self, *, name: str | None = None, short_name: str | None = None, base_url: str | None = None,
+                    document_font: str | None = None, clear: Sequence[str] = ()) -> Result:
+        """Record new council settings as one event (nothing when nothing changes)."""
+        from .feeds.urls import BaseURLError, base_url as check_base_url
+
+        if base_url is not None:
+            try:
+                base_url = check_base_url(base_url)
+            except BaseURLError as exc:
+                raise UserError(f"--base-url: {exc}") from None
+        agg = self.store.get(council_domain.Council, council_domain.Council.ID) or council_domain.Council()
+        if not agg.change(self.actor, name=name, short_name=short_name, base_url=base_url,
+                          document_font=document_font, clear=tuple(clear)):
+            return Result(agg.id, [], ["nothing changed: the council's settings are already these"])
+        return Result(agg.id, self._save(agg), [])
+
+    def council_history(self) -> list[DomainEvent]:
+        return self.store.load(council_domain.Council.ID)
 
 
 def _suggest(name: str, names: Iterable[str]) -> str:

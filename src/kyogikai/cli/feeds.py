@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from ..app import UserError
 from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url, write_atomically
 from ..feeds.urls import ENV as BASE_URL_ENV
-from ..feeds.urls import serve_default
+from ..feeds.urls import is_loopback, serve_default
 from .base import State, cli, dump_json, pass_app
 
 BASE_URL_HELP = (f"Where people reach the feeds and pages, e.g. https://kyogikai.example.lg.jp (env {BASE_URL_ENV}; "
@@ -22,6 +23,19 @@ def _base(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
         return base_url(value, default)
     except BaseURLError as exc:
         raise UserError(f"--base-url: {exc}") from None
+
+
+def _stored_or(s: State, value: str | None) -> str | None:
+    """``--base-url``, else (unless ``KYOGIKAI_BASE_URL`` is set) the council's stored base URL."""
+    if value is None and not os.environ.get(BASE_URL_ENV):
+        return s.app.council()["base_url"]
+    return value
+
+
+def _warn_loopback(url: str) -> None:
+    if is_loopback(url):
+        click.echo(f"warning: the URL is on a loopback address ({url}): it works only on this computer; "
+                   "give --base-url or record the public one with 'kyogikai council set --base-url URL'", err=True)
 
 
 def base_url_option(f):
@@ -38,7 +52,7 @@ def base_url_option(f):
 def feed(s: State, body: str | None, programme: str | None, member: str | None, output: Path | None,
          base: str | None) -> None:
     """Print (or write) one public iCalendar feed; without an option, the feed of everything."""
-    service = FeedService(s.app, _base(base))
+    service = FeedService(s.app, _base(_stored_or(s, base)))
     f = service.feed_for(body=body, programme=programme, member=member)
     if output is None:
         sys.stdout.flush()
@@ -67,7 +81,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     if directory.exists() and not directory.is_dir():
         raise UserError(f"directory: {directory} is not a folder")
     try:
-        counts = FeedService(s.app, _base(base)).export(directory)
+        counts = FeedService(s.app, _base(_stored_or(s, base))).export(directory)
     except OSError as exc:
         raise UserError(f"directory: cannot write under {directory}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
@@ -86,11 +100,16 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     from ..web import serve as run_server
     from ..web.participation import routes as participation_routes
 
-    url = _base(base, serve_default(host, port))
     db, actor = s.db, s.actor_name
     from ..app import Kyogikai
 
-    Kyogikai(db, actor).close()  # fail now, with a one-line error, when the database cannot be used
+    with Kyogikai(db, actor) as probe:  # fail now, with a one-line error, when the database cannot be used
+        stored = probe.council()["base_url"]
+    given = base if base is not None else (os.environ.get(BASE_URL_ENV) or stored)
+    url = _base(given, serve_default(host, port))
+    if not is_loopback(f"http://{host}/" if ":" not in host else f"http://[{host}]/") and (given is None or is_loopback(url)):
+        click.echo(f"warning: serving on {host} without a public base URL: pages and feeds link to {url}; give "
+                   "--base-url or record it with 'kyogikai council set --base-url URL'", err=True)
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
                extra_routes=participation_routes)
@@ -108,11 +127,13 @@ def token() -> None:
 @pass_app
 def token_issue(s: State, member: str, label: str | None, base: str | None) -> None:
     """Issue a private feed URL; it is shown once (only its hash is stored)."""
-    issued = FeedService(s.app, _base(base)).issue_token(member, label)
+    url = _base(_stored_or(s, base))
+    issued = FeedService(s.app, url).issue_token(member, label)
     click.echo(f"issued private feed token {issued.id[:8]} for {issued.member}; the URL is shown only now:")
     click.echo(f"  {issued.subscribe.url}")
     click.echo(f"  {issued.subscribe.webcal}")
     click.echo(f"  {issued.subscribe.google}")
+    _warn_loopback(url)
 
 
 @token.command("revoke")
