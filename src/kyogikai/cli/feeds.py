@@ -73,19 +73,29 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
 @base_url_option
 @pass_app
 def export_feeds(s: State, directory: Path, base: str | None) -> None:
-    """Write every public feed under DIRECTORY at its URL path (feeds/all.ics, feeds/body/ID.ics …).
+    """Write the public site under DIRECTORY: every public feed at its URL path (feeds/all.ics,
+    feeds/body/ID.ics …) and every public page (index.html, bodies/ID/index.html,
+    bodies/ID/participation/…, programmes/ID/index.html, 404.html).
 
-    Each file is replaced atomically, unchanged files are left alone and the feeds of bodies that
+    Each file is replaced atomically, unchanged files are left alone and the files of bodies that
     became non-public are removed, so any web server can serve DIRECTORY at the base URL.
     """
     if directory.exists() and not directory.is_dir():
         raise UserError(f"directory: {directory} is not a folder")
+    url = _base(_stored_or(s, base))
     try:
-        counts = FeedService(s.app, _base(_stored_or(s, base))).export(directory)
+        counts = FeedService(s.app, url).export(directory)
+        from ..app import Kyogikai
+        from ..web.export import export_pages
+
+        db, actor = s.db, s.actor_name
+        pages = export_pages(lambda: Kyogikai(db, actor), url, directory)
     except OSError as exc:
         raise UserError(f"directory: cannot write under {directory}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
                f"{counts['removed']} removed")
+    click.echo(f"pages in {directory}: {pages['written']} written, {pages['unchanged']} unchanged, "
+               f"{pages['removed']} removed (serve {directory} at {url})")
 
 
 @cli.command("serve")
