@@ -578,10 +578,19 @@ class Kyogikai:
 
     # == council settings (domain/council.py) =====================================================
     def council(self) -> dict[str, Any]:
-        """The council's current settings (name ``協議会`` until one is set) and when they last changed."""
-        agg = self.store.get(council_domain.Council, council_domain.Council.ID)
-        settings = (agg or council_domain.Council()).settings()
-        settings["changed_at"] = agg.modified_at if agg is not None else None
+        """The council's current settings (name ``協議会`` until one is set) and when they last changed,
+        from the ``council`` read model (never the log)."""
+        from .projections import council as council_rm
+
+        self.sync()
+        found = self.rows(council_rm.COUNCIL, id=council_rm.ROW_ID)
+        settings = council_domain.Council().settings()
+        settings["changed_at"] = None
+        if found:
+            row = found[0]
+            settings.update(name=row["name"], short_name=row["short_name"], base_url=row["base_url"],
+                            document_font=row["document_font"] or "yu", named=True,
+                            changed_at=dt.datetime.fromisoformat(row["changed_at"]))
         return settings
 
     def set_council(self, *, name: str | None = None, short_name: str | None = None, base_url: str | None = None,
