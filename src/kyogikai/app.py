@@ -577,12 +577,13 @@ class Kyogikai:
         return project_until(self.store, projections or self.runtime.projections, until)
 
     # == council settings (domain/council.py) =====================================================
-    def council(self) -> dict[str, Any]:
+    def council(self, sync: bool = True) -> dict[str, Any]:
         """The council's current settings (name ``協議会`` until one is set) and when they last changed,
-        from the ``council`` read model (never the log)."""
+        from the ``council`` read model (never the log); ``sync=False`` when the caller just synced."""
         from .projections import council as council_rm
 
-        self.sync()
+        if sync:
+            self.sync()
         found = self.rows(council_rm.COUNCIL, id=council_rm.ROW_ID)
         settings = council_domain.Council().settings()
         settings["changed_at"] = None

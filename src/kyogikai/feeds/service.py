@@ -87,7 +87,7 @@ class FeedService:
             self.app.sync()
             self._seen = top
             self._rendered.clear()
-            self._council = None
+            self._council = self.app.council(sync=False)  # read here, so a feed read stays one query
 
     @property
     def council(self) -> dict[str, Any]:
