@@ -120,20 +120,20 @@ def test_feed_text_comes_back_exactly_from_three_parsers(served, icaljs, tmp_pat
     assert len(views[f"/feeds/body/{r[BODY_PUNCT]}.ics"]) == 1
     cal = icalendar.Calendar.from_ical(body_feed)
     ev = next(iter(cal.walk("VEVENT")))
-    assert str(ev["summary"]) == TITLE_PUNCT
+    assert str(ev["summary"]) == f"{TITLE_PUNCT}（{BODY_PUNCT}）"  # a title without the body's name: named
     assert str(ev["location"]) == VENUE
     cats = ev["categories"]
     assert [str(c) for c in (cats.cats if hasattr(cats, "cats") else cats)] == [PROGRAMME, BODY_PUNCT]
     assert BODY_PUNCT in str(cal["x-wr-calname"])
     vcal = vobject.readOne(body_feed.decode(), validate=True)
     vev = vcal.vevent
-    assert vev.summary.value == TITLE_PUNCT and vev.location.value == VENUE
+    assert vev.summary.value == f"{TITLE_PUNCT}（{BODY_PUNCT}）" and vev.location.value == VENUE
     assert vev.categories.value == [PROGRAMME, BODY_PUNCT]
     # nothing smuggled in: exactly the properties we write, one VEVENT per item
     assert body_feed.count(b"BEGIN:VEVENT") == 1
     assert not re.search(rb"\r\n(ATTENDEE|ORGANIZER|ATTACH|RRULE)", body_feed)
     html = views["/feeds/all.ics"]
-    assert any(v["summary"] == TITLE_HTML for v in html.values())
+    assert any(v["summary"] == f"{TITLE_HTML}（{BODY_SCRIPT}）" for v in html.values())
 
 
 def test_control_characters_are_refused_in_one_line(served):

@@ -13,8 +13,9 @@ from ..feeds import DEFAULT_BASE_URL, BaseURLError, FeedService, base_url
 from ..domain.text import short
 from ..files import FileSystemError, output_folder, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
-from ..feeds.urls import serve_default
-from .base import State, cli, dump_json, format_time, local_time, pass_app
+from ..i18n import M
+from ..feeds.urls import is_loopback, serve_default
+from .base import State, cli, dump_json, format_time, local_time, pass_app, warn
 
 BASE_URL_HELP = (f"Where people reach the feeds and pages, e.g. https://kyogikai.example.lg.jp (env {BASE_URL_ENV}; "
                  "default http://127.0.0.1:8000, for serve http://HOST:PORT).")
@@ -26,6 +27,19 @@ def _base(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
     except BaseURLError as exc:
         source = "--base-url" if value is not None else BASE_URL_ENV if os.environ.get(BASE_URL_ENV) else "--host"
         raise UserError(f"{source}: {exc}") from None
+
+
+def _stored_or(s: State, value: str | None) -> str | None:
+    """``--base-url``, else (unless ``KYOGIKAI_BASE_URL`` is set) the council's stored base URL."""
+    if value is None and not os.environ.get(BASE_URL_ENV):
+        return s.app.council()["base_url"]
+    return value
+
+
+def _warn_loopback(url: str) -> None:
+    if is_loopback(url):
+        warn(M("the URL is on a loopback address ({url}): it works only on this computer; give --base-url or "
+               "record the public one with 'kyogikai council set --base-url URL'", url=url))
 
 
 def base_url_option(f):
@@ -42,7 +56,7 @@ def base_url_option(f):
 def feed(s: State, body: str | None, programme: str | None, member: str | None, output: Path | None,
          base: str | None) -> None:
     """Print (or write) one public iCalendar feed; without an option, the feed of everything."""
-    service = FeedService(s.app, _base(base))
+    service = FeedService(s.app, _base(_stored_or(s, base)))
     f = service.feed_for(body=body, programme=programme, member=member)
     if output is None:
         sys.stdout.flush()
@@ -58,20 +72,29 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
 @base_url_option
 @pass_app
 def export_feeds(s: State, directory: Path, base: str | None) -> None:
-    """Write every public feed under DIRECTORY at its URL path (feeds/all.ics, feeds/body/ID.ics …).
+    """Write the public site under DIRECTORY: every public feed at its URL path (feeds/all.ics,
+    feeds/body/ID.ics …) and every public page (index.html, bodies/ID/index.html,
+    bodies/ID/participation/…, programmes/ID/index.html, 404.html).
 
-    Each file is replaced atomically, unchanged files are left alone and the feeds of bodies that
+    Each file is replaced atomically, unchanged files are left alone and the files of bodies that
     became non-public are removed, so any web server can serve DIRECTORY at the base URL.
     """
-    url = _base(base)
+    url = _base(_stored_or(s, base))
     shown = short(str(directory), 200)
     output_folder(directory, option="directory")
     try:
         counts = FeedService(s.app, url).export(directory)
+        from ..app import Kyogikai
+        from ..web.export import export_pages
+
+        db, actor = s.db, s.actor_name
+        pages = export_pages(lambda: Kyogikai(db, actor), url, directory)
     except OSError as exc:
         raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
                f"{counts['removed']} removed")
+    click.echo(f"pages in {directory}: {pages['written']} written, {pages['unchanged']} unchanged, "
+               f"{pages['removed']} removed (serve {directory} at {url})")
 
 
 @cli.command("serve")
@@ -86,12 +109,17 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     from ..web import serve as run_server
     from ..web.participation import routes as participation_routes
 
-    url = _base(base, serve_default(host, port))
     db, actor = s.db, s.actor_name
     from ..app import Kyogikai
 
-    Kyogikai(db, actor).close()  # fail now, with a one-line error, when the database cannot be used
+    with Kyogikai(db, actor) as probe:  # fail now, with a one-line error, when the database cannot be used
+        stored = probe.council()["base_url"]
     _check_listen(host, port)
+    given = base if base is not None else (os.environ.get(BASE_URL_ENV) or stored)
+    url = _base(given, serve_default(host, port))
+    if not is_loopback(f"http://{host}/" if ":" not in host else f"http://[{host}]/") and (given is None or is_loopback(url)):
+        warn(M("serving on {host} without a public base URL: pages and feeds link to {url}; give --base-url or "
+               "record it with 'kyogikai council set --base-url URL'", host=host, url=url))
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
                extra_routes=participation_routes)
@@ -126,11 +154,13 @@ def token() -> None:
 @pass_app
 def token_issue(s: State, member: str, label: str | None, base: str | None) -> None:
     """Issue a private feed URL; it is shown once (only its hash is stored)."""
-    issued = FeedService(s.app, _base(base)).issue_token(member, label)
+    url = _base(_stored_or(s, base))
+    issued = FeedService(s.app, url).issue_token(member, label)
     click.echo(f"issued private feed token {issued.id[:8]} for {issued.member}; the URL is shown only now:")
     click.echo(f"  {issued.subscribe.url}")
     click.echo(f"  {issued.subscribe.webcal}")
     click.echo(f"  {issued.subscribe.google}")
+    _warn_loopback(url)
 
 
 @token.command("revoke")

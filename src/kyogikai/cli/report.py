@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..app import UserError
+from ..domain.council import DOCUMENT_FONTS
 from ..domain.text import one_line, short
 from ..files import read_input
 from ..projections.runtime import TerminalProgress
@@ -21,14 +22,17 @@ MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
 @cli.command("report")
 @click.option("--fiscal-year", required=True, help="2023, 令和5年度, R5.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (docx needs it).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to FILE (docx and pdf need it).")
 @click.option("--as-of", help="The report as the log stood at the end of this day (Asia/Tokyo).")
+@click.option("--font", type=click.Choice(DOCUMENT_FONTS),
+              help="Word/PDF fonts: yu (游明朝/游ゴシック) or ms (ＭＳ 明朝/ＭＳ ゴシック); default: the council's setting.")
 @pass_app
-def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str | None) -> None:
-    """The annual activity report (事業報告) of one fiscal year."""
+def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str | None, font: str | None) -> None:
+    """The annual activity report (事業報告) of one fiscal year (pdf: through LibreOffice)."""
     fy = fiscal_year_from(fiscal_year)
     doc = report_doc(s.app, fy, date_from("--as-of", as_of))  # type: ignore[arg-type]
-    out = render(doc, fmt, output)
+    council = s.app.council()
+    out = render(doc, fmt, output, council=council["name"], font=font or council["document_font"])
     if output is None and out is not None:
         click.echo(out, nl=False)
     elif output is not None:

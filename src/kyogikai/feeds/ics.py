@@ -7,7 +7,9 @@ VTIMEZONE is written out here rather than generated from the machine's tz databa
 How items are shown:
 
 - A day or a period of days without a time: an all-day item, ``DTSTART;VALUE=DATE`` and an
-  exclusive ``DTEND;VALUE=DATE`` (28 June – 8 July is 20230628 – 20230709), ``TRANSP:TRANSPARENT``.
+  exclusive ``DTEND;VALUE=DATE`` (28 June – 8 July is 20230628 – 20230709).
+- Busy or free (:func:`busy`): a meeting on one day or with times is ``TRANSP:OPAQUE``; a period
+  of several days, a month-precision item, a written deliberation and a cancelled item are ``TRANSP:TRANSPARENT``.
 - A day with times: ``DTSTART;TZID=Asia/Tokyo`` (and ``DTEND`` when an end time was recorded;
   without one the item ends when it starts, as RFC 5545 says — no end is invented).
 - A period of whole months (``令和5年7月～11月``, the report's month precision): an all-day,
@@ -80,11 +82,10 @@ def event(item: Mapping[str, Any], base_url: str) -> Event:
         ev.add("dtstart", _time(item["start_date"], item["start_time"]))
         if item["end_time"]:
             ev.add("dtend", _time(item["start_date"], item["end_time"]))
-        ev.add("transp", "OPAQUE")
     else:
         ev.add("dtstart", dt.date.fromisoformat(item["start_date"]))
         ev.add("dtend", dt.date.fromisoformat(item["end_date"]) + dt.timedelta(days=1))
-        ev.add("transp", "TRANSPARENT")
+    ev.add("transp", "OPAQUE" if busy(item) else "TRANSPARENT")
     if item["location"]:
         ev.add("location", item["location"])
     categories = json.loads(item["categories"] or "[]")
@@ -101,6 +102,19 @@ def event(item: Mapping[str, Any], base_url: str) -> Event:
     return ev
 
 
+def busy(item: Mapping[str, Any]) -> bool:
+    """Whether the item blocks its attendees' time (``TRANSP:OPAQUE``).
+
+    A timed meeting and a meeting on one day are busy; a period of several days, a month-precision
+    item and a written deliberation (書面開催: nobody sits anywhere) leave the time free.
+    """
+    if item["format"] == "written" or item["status"] == "cancelled":
+        return False
+    if item["start_time"]:
+        return True
+    return item["precision"] != "month" and item["start_date"] == item["end_date"]
+
+
 @functools.lru_cache(maxsize=20000)
 def _event_bytes(row: tuple[tuple[str, Any], ...], base_url: str) -> bytes:
     return event(dict(row), base_url).to_ical()
@@ -110,12 +124,12 @@ def order(items: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(items, key=lambda i: (i["start_date"], i["start_time"] or "", i["end_date"], i["id"]))
 
 
-def calendar_name(kind: str, title: str | None) -> str:
-    return f"{COUNCIL} " + KIND_TITLES[kind].format(name=title or "")
+def calendar_name(kind: str, title: str | None, council: str = COUNCIL) -> str:
+    return f"{council} " + KIND_TITLES[kind].format(name=title or "")
 
 
-def calendar_description(kind: str, title: str | None) -> str:
-    what = {"all": f"{COUNCIL}の会議・行事の予定（公開分すべて）",
+def calendar_description(kind: str, title: str | None, council: str = COUNCIL) -> str:
+    what = {"all": f"{council}の会議・行事の予定（公開分すべて）",
             "body": f"会議体「{title}」（下部の会議体を含む）の会議予定",
             "programme": f"事業「{title}」の会議・行事の予定",
             "member": f"{title}が属する会議体・参加事業の会議・行事の予定"}[kind]
@@ -123,11 +137,12 @@ def calendar_description(kind: str, title: str | None) -> str:
 
 
 def render(kind: str, title: str | None, items: Iterable[Mapping[str, Any]], base_url: str, *,
-           feed_url: str | None, page_url: str, private: bool = False) -> bytes:
-    """A whole VCALENDAR.  ``feed_url`` goes into SOURCE (left out for private feeds)."""
+           feed_url: str | None, page_url: str, private: bool = False, council: str = COUNCIL) -> bytes:
+    """A whole VCALENDAR.  ``feed_url`` goes into SOURCE (left out for private feeds); ``council`` is
+    the council's name (its settings), which begins the calendar's name."""
     cal = Calendar()
-    name = calendar_name(kind, title) + ("（非公開分を含む）" if private else "")
-    description = calendar_description(kind, title)
+    name = calendar_name(kind, title, council) + ("（非公開分を含む）" if private else "")
+    description = calendar_description(kind, title, council)
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")

@@ -73,6 +73,7 @@ class FeedService:
         self._version: int | None = None
         # rendered feeds, valid while the log stands where it stood when they were rendered
         self._rendered: dict[tuple, Feed | None] = {}
+        self._council: dict[str, Any] | None = None
 
     # -- freshness -------------------------------------------------------------------------------
     def fresh(self) -> None:
@@ -86,7 +87,15 @@ class FeedService:
             self.app.sync()  # may time out on another writer's lock: then the next call tries again
             self._seen, self._generation = top, generation
             self._rendered.clear()
+            self._council = self.app.council(sync=False)  # read here, so a feed read stays one query
         self._version = version
+
+    @property
+    def council(self) -> dict[str, Any]:
+        """The council's settings (``Kyogikai.council``), re-read whenever the log moves."""
+        if self._council is None:
+            self._council = self.app.council()
+        return self._council
 
     def _read(self) -> Any:
         return self.app.reads.transaction(write=False)
@@ -129,10 +138,12 @@ class FeedService:
 
     def _render(self, meta: dict, items: list[dict], private: bool, path: str) -> Feed:
         kind, ref_id = meta["kind"], meta["ref_id"]
+        council = self.council
         body = ics.render(kind, meta["title"], items, self.base_url, feed_url=self.url(path),
-                          page_url=self.url(page_path(kind, ref_id)), private=private)
+                          page_url=self.url(page_path(kind, ref_id)), private=private, council=council["name"])
         changed = meta["changed_at"] if private else meta["public_changed_at"]  # see projections.feeds._touch
-        stamps = [s for s in [changed, *(i["modified_at"] for i in items)] if s]
+        named = council["changed_at"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") if council["changed_at"] else None
+        stamps = [s for s in [changed, named, *(i["modified_at"] for i in items)] if s]
         return Feed(meta["key"], kind, ref_id, meta["title"], body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
                     ics.http_date(max(stamps)) if stamps else None, path)
 

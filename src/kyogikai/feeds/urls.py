@@ -114,3 +114,16 @@ class Subscribe(NamedTuple):
     def of(cls, url: str) -> "Subscribe":
         webcal = "webcal://" + url.split("://", 1)[1]
         return cls(url, webcal, "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""))
+
+
+def is_loopback(url: str) -> bool:
+    """Whether a base URL points at this machine only (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

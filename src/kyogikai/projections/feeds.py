@@ -19,6 +19,17 @@ Which feeds hold an item:
   belongs to every member: a programme-level activity of an all-member programme (説明会, 研修 …)
   or a meeting of a general assembly (総会).
 
+Names that tell bodies apart: several bodies share a name (each participating-member programme has
+its 事業部会, 検討会, 全体会議), and the report's short labels (``第1回研究会``) name a body by its
+heading.  A calendar shows items of many bodies side by side, so a SUMMARY names the body when the
+label alone would not: a body whose name another body shares gets its programme (and its parent,
+when the twin is in the same programme) as its ``qualifier`` — its feed is called
+``事業部会（あいち共同利用型施設予約システム事業）`` and its items ``第1回事業部会（…事業）``; an item of
+a body with a name of its own whose label does not contain that name gets it
+(``第1回研究会（電子申請・届出システム研究会）``); a programme-level item whose label contains a body's
+name gets its programme (``全体説明会（共同セキュリティ監査）``).  Labels elsewhere (the report, the
+pages' tables, the description's first line) stay as the report writes them.
+
 Visibility: a body marked non-public hides its items and those of every body under it.  Items keep
 their entries; ``public`` on the item row (and on body feed rows) filters public reads, while a
 member's private (token) feed reads without the filter.
@@ -49,7 +60,7 @@ from .common import detail_columns, update_row as _update, when_columns as _when
 from .runtime import Rows, Table
 
 NAME = "feeds"
-VERSION = 2
+VERSION = 3
 
 PROGRAMMES = Table("rm_feed_programmes", {
     "id": "text", "name": "text", "section": "text", "ord": "int", "description": "text",
@@ -57,7 +68,7 @@ PROGRAMMES = Table("rm_feed_programmes", {
 BODIES = Table("rm_feed_bodies", {
     "id": "text", "name": "text", "kind": "text", "programme_id": "text", "parent_id": "text",
     "ancestors": "text", "ord": "int", "own_public": "int", "public": "int", "description": "text",
-    "dissolved_on": "text"}, ("id",), indexes=(("programme_id",), ("parent_id",)))
+    "dissolved_on": "text", "qualifier": "text"}, ("id",), indexes=(("programme_id",), ("parent_id",), ("name",)))
 MEMBERS = Table("rm_feed_members", {
     "id": "text", "name": "text", "code": "text", "dissolved_on": "text"}, ("id",))
 ROSTER = Table("rm_feed_roster", {
@@ -186,6 +197,36 @@ def _programme_renamed(e: o.ProgrammeRenamed, rows: Rows) -> None:
         _refresh(rows, item, stamp(e))
 
 
+def _qualify_bodies(rows: Rows, names: Iterable[str], at: str) -> None:
+    """Recompute the qualifier of every body called one of ``names`` (and re-render their feed
+    names and items), and re-render programme-level items (their labels may contain a body name)."""
+    for name in sorted(set(names)):
+        twins = rows.find(BODIES, name=name)
+        for b in twins:
+            others = [t for t in twins if t["id"] != b["id"]]
+            qualifier = None
+            if others:
+                prog = rows.get(PROGRAMMES, b["programme_id"])
+                parts = [prog["name"] if prog else ""]
+                if b["parent_id"] and any(t["programme_id"] == b["programme_id"] for t in others):
+                    parent = rows.get(BODIES, b["parent_id"])
+                    parts.append(parent["name"] if parent else "")
+                qualifier = " ".join(p for p in parts if p) or None
+            if qualifier != b.get("qualifier"):
+                b["qualifier"] = qualifier
+                rows.put(BODIES, b)
+                _feed(rows, "body", b["id"], _body_title(b), b["public"], at)
+                for item in rows.find(ITEMS, body_id=b["id"]):
+                    _refresh(rows, item, at)
+    for item in rows.find(ITEMS, body_id=None):
+        _refresh(rows, item, at)
+
+
+def _body_title(body: dict) -> str:
+    """A body's name as a feed calls it: with its qualifier when another body has the same name."""
+    return f"{body['name']}（{body['qualifier']}）" if body.get("qualifier") else body["name"]
+
+
 def _body_created(e: o.BodyCreated, rows: Rows) -> None:
     bid = str(e.originator_id)
     parent = rows.get(BODIES, str(e.parent_id)) if e.parent_id else None
@@ -194,17 +235,20 @@ def _body_created(e: o.BodyCreated, rows: Rows) -> None:
     rows.put(BODIES, {"id": bid, "name": e.name, "kind": e.kind.value, "programme_id": str(e.programme_id),
                       "parent_id": str(e.parent_id) if e.parent_id else None, "ancestors": ancestors,
                       "ord": e.order, "own_public": int(e.public), "public": public,
-                      "description": e.description, "dissolved_on": None})
+                      "description": e.description, "dissolved_on": None, "qualifier": None})
     _feed(rows, "body", bid, e.name, public, stamp(e))
+    _qualify_bodies(rows, [e.name], stamp(e))
 
 
 def _body_renamed(e: o.BodyRenamed, rows: Rows) -> None:
     bid = str(e.originator_id)
+    before = rows.get(BODIES, bid)
     _update(rows, BODIES, bid, name=e.name)
     b = rows.get(BODIES, bid)
-    _feed(rows, "body", bid, e.name, b["public"] if b else 1, stamp(e))
+    _feed(rows, "body", bid, _body_title(b) if b else e.name, b["public"] if b else 1, stamp(e))
     for item in rows.find(ITEMS, body_id=bid):
         _refresh(rows, item, stamp(e))
+    _qualify_bodies(rows, [e.name] + ([before["name"]] if before else []), stamp(e))
 
 
 def _visibility(e: o.BodyVisibilityChanged, rows: Rows) -> None:
@@ -218,7 +262,7 @@ def _visibility(e: o.BodyVisibilityChanged, rows: Rows) -> None:
         parent = rows.get(BODIES, b["parent_id"]) if b["parent_id"] else None
         b["public"] = int(bool(b["own_public"]) and (parent is None or bool(parent["public"])))
         rows.put(BODIES, b)
-        _feed(rows, "body", b["id"], b["name"], b["public"], at)
+        _feed(rows, "body", b["id"], _body_title(b), b["public"], at)
     for item in _items_of_bodies(rows, _subtree(rows, body)):
         if _refresh(rows, item, at):
             _touch(rows, (r["feed_key"] for r in rows.find(ENTRIES, item_id=item["id"])), at)
@@ -362,6 +406,17 @@ def when_text(item: dict) -> str:
     return text
 
 
+def _qualifier(rows: Rows, body: dict | None, prog: dict | None, label: str) -> str | None:
+    """What a calendar title adds to the report's label so that no other body's items read the same."""
+    if body is not None:
+        if body.get("qualifier"):
+            return body["qualifier"]
+        return None if body["name"] in label else body["name"]
+    if prog is None or prog["name"] in label:
+        return None
+    return prog["name"] if any(b["name"] in label for b in rows.find(BODIES)) else None
+
+
 def _render(rows: Rows, item: dict) -> dict[str, Any]:
     body = rows.get(BODIES, item["body_id"]) if item["body_id"] else None
     prog = rows.get(PROGRAMMES, item["programme_id"])
@@ -370,7 +425,9 @@ def _render(rows: Rows, item: dict) -> dict[str, Any]:
     fmt = label_of(item["format"], item["format_label"])
     kind = m.Kind(item["kind"])
     cancelled = item["status"] == m.Status.CANCELLED.value
-    summary = ("【中止】" if cancelled else "") + label + (f"（{when}）" if item["precision"] == MONTH else "")
+    qualifier = _qualifier(rows, body, prog, label)
+    summary = ("【中止】" if cancelled else "") + label + (f"（{qualifier}）" if qualifier else "") \
+        + (f"（{when}）" if item["precision"] == MONTH else "")
     lines = [label, f"日程：{when}"]
     if fmt:
         lines.append(f"開催形式：{fmt}")

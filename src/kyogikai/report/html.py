@@ -1,9 +1,11 @@
 """Render a ReportDoc as a printable HTML page (Jinja2 template ``templates/report.html``).
 
 The page follows ``text.outline``: headings h1 (title) … h6 (groups) with the report's numbering,
-paragraphs as ``<p>``, entries as ``<ul><li>`` (each entry's full ``entry_text``; a cancelled
-entry's ``【中止】`` marked and the rest struck through), an entry's agenda as a nested list under
-``〔審議事項〕``.  Autoescaping is on: every text from the document is escaped.
+paragraphs as ``<p>``, entries as ``<ul><li>`` whose text begins with 「・」 as the council's report
+prints them (the lists show no bullets of their own; each entry's full ``entry_text``; a cancelled
+entry's ``【中止】`` marked and the rest struck through), an entry's agenda as a nested list of 「・」
+items under ``〔審議事項〕``.  With the council's name: ``<title>`` ends with it and a right-aligned
+issuer line follows the title.  Autoescaping is on: every text from the document is escaped.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ def _template() -> Template:
     return env.get_template("report.html")
 
 
-def render_html(doc: ReportDoc) -> str:
+def render_html(doc: ReportDoc, council: str | None = None) -> str:
     blocks = [
         {"kind": b.kind, "text": b.text, "level": b.level,
          "entries": [{"text": entry_text(replace(e, cancelled=False)), "cancelled": e.cancelled,
                       "agenda": e.agenda} for e in b.entries]}
         for b in outline(doc)
     ]
-    return _template().render(title=title_of(doc), blocks=blocks)
+    return _template().render(title=title_of(doc), council=council, blocks=blocks)

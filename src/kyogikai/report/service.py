@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from ..app import Kyogikai, UserError
+from ..domain.council import DEFAULT_NAME
 from ..projections import narratives, organisation, schedule
 from .build import build_report
 from .document import ReportDoc
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 REPORT_PROJECTIONS = [organisation, schedule, narratives]
-FORMATS = ("text", "markdown", "html", "docx")
+FORMATS = ("text", "markdown", "html", "docx", "pdf")
+PDF_TIMEOUT = 300  # seconds for LibreOffice to convert one report
 
 
 def report_doc(app: Kyogikai, fiscal_year: int, as_of: dt.date | None = None) -> ReportDoc:
@@ -28,20 +35,30 @@ def report_doc(app: Kyogikai, fiscal_year: int, as_of: dt.date | None = None) ->
         return build_report(rows, fiscal_year)
 
 
-def render(doc: ReportDoc, fmt: str, path: Path | None = None) -> str | None:
-    """Render ``doc``; text formats return a string (and write it when ``path`` is given)."""
+def render(doc: ReportDoc, fmt: str, path: Path | None = None, *, council: str | None = None,
+           font: str = "yu") -> str | None:
+    """Render ``doc``; text formats return a string (and write it when ``path`` is given).
+
+    ``council`` is the council's name (its settings): the HTML page's title and issuer line, the
+    Word file's author and issuer line; the text and Markdown keep the reference's title line
+    alone.  ``font`` is the Word file's fonts (``yu`` or ``ms``).
+    """
     from ..files import write_output
 
-    if fmt == "docx":
+    council = council or DEFAULT_NAME
+    if fmt in ("docx", "pdf"):
         if path is None:
-            raise UserError("--format: docx needs -o FILE")
+            raise UserError(f"--format: {fmt} needs -o FILE")
         import io
 
         from .docx import render_docx
 
-        buffer = io.BytesIO()  # rendered whole in memory: a failed write leaves no half-written zip behind
-        render_docx(doc, buffer)
-        write_output(path, buffer.getvalue(), option="--output")
+        if fmt == "docx":
+            buffer = io.BytesIO()  # rendered whole in memory: a failed write leaves no half-written zip behind
+            render_docx(doc, buffer, council=council, font=font)
+            write_output(path, buffer.getvalue(), option="--output")
+        else:
+            to_pdf(lambda target: render_docx(doc, target, council=council, font=font), path)
         return None
     if fmt == "text":
         from .text import render_text as fn
@@ -51,7 +68,37 @@ def render(doc: ReportDoc, fmt: str, path: Path | None = None) -> str | None:
         from .html import render_html as fn
     else:
         raise UserError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    out = fn(doc)
+    out = fn(doc, council=council) if fmt == "html" else fn(doc)
     if path is not None:
         write_output(path, out.encode("utf-8"), option="--output")
     return out
+
+
+def soffice() -> str | None:
+    """LibreOffice's command, when installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(write_docx: Callable[[Path], None], path: Path) -> None:
+    """Write the Word file to a scratch folder, convert it with LibreOffice (headless, a profile of
+    its own so it never meets a running LibreOffice), and move the PDF to ``path``."""
+    exe = soffice()
+    if exe is None:
+        raise UserError("--format: pdf needs LibreOffice (the soffice command; Debian: apt-get install "
+                        "libreoffice-writer-nogui); write --format docx instead")
+    with tempfile.TemporaryDirectory(prefix="kyogikai-pdf-") as tmp:
+        source = Path(tmp) / "report.docx"
+        write_docx(source)
+        try:
+            r = subprocess.run([exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless",
+                                "--norestore", "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(source)],
+                               capture_output=True, text=True, timeout=PDF_TIMEOUT, env={**os.environ, "HOME": tmp})
+        except subprocess.TimeoutExpired:
+            raise UserError(f"pdf: LibreOffice did not finish within {PDF_TIMEOUT} s") from None
+        produced = Path(tmp) / "report.pdf"
+        if r.returncode != 0 or not produced.is_file():
+            why = " ".join((r.stderr or r.stdout or "no output").split())[:300]
+            raise UserError(f"pdf: LibreOffice could not convert the report ({why})")
+        from ..files import write_output
+
+        write_output(path, produced.read_bytes(), option="--output")

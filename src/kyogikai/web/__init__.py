@@ -78,6 +78,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..domain.council import DEFAULT_NAME as DEFAULT_COUNCIL_NAME
 from ..feeds import Feed, FeedService
 from ..feeds.ics import TOKYO
 from ..feeds.urls import DEFAULT_BASE_URL
@@ -100,6 +101,8 @@ class Site:
         self.today = today or (lambda: dt.datetime.now(TOKYO).date())
         self.lock = threading.Lock()
         self.feeds: FeedService | None = None
+        # the council's settings (name in titles and headers), refreshed by every read
+        self.council: dict[str, Any] = {"name": DEFAULT_COUNCIL_NAME, "short_name": None}
         self.css = _css()
         self.css_hash = base64.b64encode(hashlib.sha256(self.css.encode()).digest()).decode()
         self.env = Environment(loader=ChoiceLoader([FileSystemLoader(list(template_dirs)),
@@ -112,6 +115,7 @@ class Site:
             if self.feeds is None:
                 self.feeds = FeedService(self.app_factory(), self.base_url)
                 self.feeds.fresh()
+                self.council = self.feeds.council
 
     def close(self) -> None:
         with self.lock:
@@ -138,6 +142,7 @@ class Site:
                 if not is_busy(exc):
                     raise
                 log.warning("store busy (%s): reading the read models as they stand", " ".join(str(exc).split()))
+            self.council = self.feeds.council
             try:
                 return fn(self.feeds)
             except Exception as exc:
@@ -157,6 +162,7 @@ class Site:
         return self.read(lambda f: f.member_for_token(token))
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("council", self.council)
         html = self.env.get_template(template).render(request=request, today=self.today(), **context)
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-cache"})
 

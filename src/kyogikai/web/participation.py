@@ -2,7 +2,8 @@
 
 Routes, added to the server with ``create_app(..., extra_routes=routes)``:
 
-- ``/bodies/{id}/participation[?fiscal_year=2023]`` — the roster-by-meeting matrix of a *public* body
+- ``/bodies/{id}/participation[?fiscal_year=2023]`` and ``/bodies/{id}/participation/2023`` (the form its
+  year links use, which a static export can hold) — the roster-by-meeting matrix of a *public* body
   and its rate per meeting; 404 for an unknown or non-public body (a body under a non-public body is
   non-public too).  No drill results: the matrix has none.
 - ``/private/{token}/participation[?fiscal_year=2023]`` — the member organisation's own record,
@@ -30,6 +31,11 @@ from ..dates import DateError
 
 
 def _fiscal_year(request: Request, today: Any) -> int:
+    if "fy" in request.path_params:  # /bodies/{id}/participation/{fy}: a path a static export can hold
+        fy = int(request.path_params["fy"])
+        if not 1900 <= fy <= 2200:
+            raise HTTPException(404)
+        return fy
     text = request.query_params.get("fiscal_year")
     if not text:
         return dates.fiscal_year(today)
@@ -56,7 +62,8 @@ def body_participation(request: Request) -> Response:
     body_id = str(request.path_params["id"])
     if body_id not in data.bodies or not data.public(body_id):
         return site.not_found(request)
-    return site.render(request, pt.BODY_TEMPLATE, r=pt.body_matrix(data, body_id), **pt.HTML_HELPERS)
+    return site.render(request, pt.BODY_TEMPLATE, r=pt.body_matrix(data, body_id),
+                       years=site.read(lambda f: recorded_years(f.app, site.today())), **pt.HTML_HELPERS)
 
 
 def member_participation(request: Request) -> Response:
@@ -73,6 +80,13 @@ def member_participation(request: Request) -> Response:
     return resp
 
 
+def recorded_years(app: Any, today: Any) -> list[int]:
+    """The fiscal years a body's table links between: those with meetings, and the current one."""
+    years = {int(r[0]) for r in app.query("SELECT DISTINCT fiscal_year FROM rm_meetings")}
+    return sorted(years | {dates.fiscal_year(today)})
+
+
 def routes(site: Any = None) -> list[BaseRoute]:
     return [Route("/bodies/{id:uuid}/participation", body_participation),
+            Route("/bodies/{id:uuid}/participation/{fy:int}", body_participation),
             Route("/private/{token}/participation", member_participation)]
