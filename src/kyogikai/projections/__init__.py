@@ -7,3 +7,5 @@ from . import feeds
 # Every read model the application keeps current, in the order they are applied.
 ALL = [organisation, schedule, narratives, participation]
 ALL.append(feeds)
+from . import answers
+ALL.append(answers)

@@ -7,12 +7,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..app import Kyogikai, UserError
-from ..projections import narratives, organisation, schedule
+from ..projections import answers, narratives, organisation, schedule
 from .build import build_report
 from .document import ReportDoc
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-REPORT_PROJECTIONS = [organisation, schedule, narratives]
+REPORT_PROJECTIONS = [organisation, schedule, narratives, answers]
 FORMATS = ("text", "markdown", "html", "docx")
 
 
