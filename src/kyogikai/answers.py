@@ -137,12 +137,20 @@ def record_answer(app: Kyogikai, meeting: str, answer: str, *, member: str | Non
     return Result(m.id, app._save(sheet), [])
 
 
-@retry_on_conflict
 def cast_vote(app: Kyogikai, meeting: str, item: int, vote: str, *, member: str | None = None,
               member_id: str | None = None, token_id: str | None = None, today: dt.date | None = None) -> Result:
     """Record a written vote on agenda item number ``item``: by a clerk or by the member through its link."""
+    return cast_votes(app, meeting, {item: vote}, member=member, member_id=member_id, token_id=token_id, today=today)
+
+
+@retry_on_conflict
+def cast_votes(app: Kyogikai, meeting: str, votes: dict[int, str], *, member: str | None = None,
+               member_id: str | None = None, token_id: str | None = None, today: dt.date | None = None) -> Result:
+    """Record written votes on several agenda items (number → vote) at once: all or nothing, one transaction."""
     app.sync()
-    choice = _parse(a.Vote, vote, "--vote", "賛否")
+    if not votes:
+        raise a.AnswerRefused("--vote: give a vote for at least one agenda item", "賛否を選択してください。")
+    choices = {n: _parse(a.Vote, v, "--vote", "賛否") for n, v in votes.items()}
     if member_id is not None:
         m, mid, via = _meeting_by_id(app, meeting), UUID(member_id), a.Via.MEMBER
         actor = _member_actor(app, mid, token_id)
@@ -152,8 +160,9 @@ def cast_vote(app: Kyogikai, meeting: str, item: int, vote: str, *, member: str 
         m = app._load(mt.Meeting, app.meeting_row(meeting)["id"], "meeting")
         mid, via, actor = UUID(app.member(member)["id"]), a.Via.CLERK, app.actor
     sheet = _sheet(app, m.id)
-    sheet.vote(m, item, mid, _roster(app, m), choice, via, today or tokyo_today(), actor,
-               token_id=UUID(token_id) if token_id else None)
+    roster, day = _roster(app, m), today or tokyo_today()
+    for n, choice in sorted(choices.items()):
+        sheet.vote(m, n, mid, roster, choice, via, day, actor, token_id=UUID(token_id) if token_id else None)
     return Result(m.id, app._save(sheet), [])
 
 

@@ -85,6 +85,7 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     """Serve the feeds, the web page and the participation pages (starlette on uvicorn) until interrupted."""
     from ..web import serve as run_server
     from ..web.participation import routes as participation_routes
+    from ..web.answers import routes as answers_routes
 
     url = _base(base, serve_default(host, port))
     db, actor = s.db, s.actor_name
@@ -93,7 +94,7 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     Kyogikai(db, actor).close()  # fail now, with a one-line error, when the database cannot be used
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
-               extra_routes=participation_routes)
+               extra_routes=lambda site: [*participation_routes(site), *answers_routes(site)])
 
 
 @cli.group("token")
