@@ -28,6 +28,7 @@ from .app import Kyogikai, Result, UserError, retry_on_conflict
 from .dates import Period
 from .domain import answers as a
 from .domain import meeting as mt
+from .domain.naming import item_label
 from .projections import answers as ans_rm
 from .projections import organisation as org_rm
 from .projections import schedule as sched_rm
@@ -295,15 +296,23 @@ def member_meetings(app: Kyogikai, member_id: str, today: dt.date | None = None)
             deadline = _deadline(rows, m)
             body = bodies.get(m["body_id"])
             out.append({"id": m["id"], "status": m["status"], "written": written,
-                        "label": app.label(m["kind"], m["ordinal"], m["part"], m["series"], m["title"], m["body_id"],
-                                           m["speaker"], m["refers_to"]),
+                        "label": _label(rows, bodies, m),
                         "body": body["name"] if body else "",
                         "dates": dates.format_period(Period(start, dt.date.fromisoformat(m["end_date"]), m["precision"])),
                         "start_time": m["start_time"], "format": m["format"], "format_label": m["format_label"],
                         "venue": m["venue"], "answer_by": deadline, "answer_by_text": dates.format_date(deadline),
                         "open": closed is None and today <= deadline, "cancelled": closed == "cancelled",
-                        "answer": ans, "items": items, "agenda": agenda})
+                        "answer": ans, "vote_items": items, "agenda": agenda})
     return out
+
+
+def _label(rows: Any, bodies: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
+    """The meeting's name (第1回幹事会 …) inside an open read transaction."""
+    ref = rows.get(sched_rm.MEETINGS, m["refers_to"]) if m["refers_to"] else None
+    body = bodies.get(m["body_id"]) if m["body_id"] else None
+    return item_label(kind=m["kind"], ordinal=m["ordinal"], part=m["part"], series=m["series"], title=m["title"],
+                      body_name=body["name"] if body else None, speaker=m["speaker"],
+                      refers_to_label=_label(rows, bodies, ref) if ref else None)
 
 
 def answers_by_meeting(rows: Any, member_id: str) -> dict[str, dict[str, Any]]:
