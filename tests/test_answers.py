@@ -203,3 +203,39 @@ def test_rules_in_the_domain() -> None:
     t = a.tally(["for"] * 29 + ["abstain"] * 0, 34)
     assert a.tally_text(t) == "書面表決：賛成29、反対0、未回答5"
     assert a.tally_text(a.tally(["for", "abstain", "against"], 5)) == "書面表決：賛成1、反対1、棄権1、未回答2"
+
+
+def test_participation_shows_answered_versus_attended(cli: CLI, db: str) -> None:
+    from kyogikai import participation as pt
+
+    ids = setup(cli)
+    w, m = ids["written"], ids["web"]
+    cli("meeting", "answer", m, "--member", "名古屋市", "--answer", "present")
+    cli("meeting", "answer", m, "--member", "豊橋市", "--answer", "proxy", "--proxy", "山田")
+    cli("meeting", "answer", m, "--member", "岡崎市", "--answer", "absent")
+    cli("meeting", "vote", w, "--item", "1", "--member", "愛知県", "--vote", "for")
+    cli("meeting", "hold", m)
+    cli("meeting", "hold", w)
+    cli("meeting", "attendance", m, "--present", "名古屋市", "--absent", "豊橋市", "--absent", "岡崎市")
+    fy = pt.dates.fiscal_year(today() + dt.timedelta(days=20))
+    fy_w = pt.dates.fiscal_year(today() + dt.timedelta(days=10))
+    body = cli("participation", "--body", "幹事会", "--fiscal-year", str(fy), "--format", "json").json()
+    a_ = {r["name"]: r for r in body["answers"]["members"]}
+    # 豊橋市 answered (by proxy) that it would attend, and did not: visible
+    assert (a_["豊橋市"]["answered_present"], a_["豊橋市"]["present_not_attended"]) == (1, 1)
+    assert (a_["名古屋市"]["answered_present"], a_["名古屋市"]["present_attended"]) == (1, 1)
+    assert (a_["岡崎市"]["answered_absent"], a_["愛知県"]["answered"]) == (1, 0)
+    assert body["answers"]["totals"]["present_not_attended"] == 1
+    assert "出席と回答" in body["answers"]["definition"]
+    text = cli("participation", "--body", "幹事会", "--fiscal-year", str(fy)).out
+    assert "出欠回答と出席" in text and "うち欠席等" in text
+    # a written vote counts as taking part (回答) in the written deliberation
+    if fy_w == fy:
+        cells = {r["name"]: r["cells"] for r in body["members"]}
+        col = [x["id"] for x in body["meetings"]].index(next(x["id"] for x in body["meetings"] if x["id"].startswith(w)))
+        assert cells["愛知県"][col] == "replied" and cells["岡崎市"][col] == "unknown"
+    mine = cli("participation", "--member", "豊橋市", "--fiscal-year", str(fy), "--format", "json").json()
+    assert mine["answers"]["totals"]["present_not_attended"] == 1
+    assert "出欠回答と出席" in pt.render_member_html(mine)
+    csv_text = cli("participation", "--body", "幹事会", "--fiscal-year", str(fy), "--format", "csv").out
+    assert "出欠回答と出席,団体名,対象,回答,出席と回答,うち出席,うち欠席等,欠席と回答,未回答" in csv_text
