@@ -207,3 +207,20 @@ def test_member_answers_in_chromium_on_a_phone(browser, tmp_path: Path) -> None:
         rows = cli("meeting", "answers", ids["written"][:8], "--json").json()
         assert [(i["for"], i["abstain"]) for i in rows["items"]] == [(1, 0), (0, 1)]
         page.close()
+
+
+def test_kyogikai_serve_has_the_answer_page(tmp_path: Path) -> None:
+    """The real ``kyogikai serve`` process routes the member's page and its POST."""
+    from .test_feeds_support import ServeProcess
+
+    db = str(tmp_path / "k.sqlite")
+    cli, ids, tokens, _ = start(db)
+    t = tokens["名古屋市"]
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        assert fetch(f"{srv.base}/private/{t}/").status == 200
+        status, headers, _ = post(f"{srv.base}/private/{t}/answers",
+                                  {"csrf_token": csrf_token(t), "meeting": ids["web"], "answer": "absent"})
+        assert status == 303
+    assert t not in (tmp_path / "serve.log").read_text()  # the request log redacts the token
+    rows = cli("meeting", "answers", ids["web"][:8], "--json").json()["rows"]
+    assert next(r for r in rows if r["member"] == "名古屋市")["answer"] == "absent"
