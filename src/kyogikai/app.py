@@ -582,9 +582,12 @@ class Kyogikai:
                 continue
             events = self.store.load(UUID(row["id"]))
             if find == self.meeting_row:  # answers and written votes live on the meeting's answer sheet
+                import heapq
+
                 from .domain.answers import AnswerSheet
-                events = sorted(events + self.store.load(AnswerSheet.id_for(UUID(row["id"]))),
-                                key=lambda e: e.timestamp)
+                sheet = self.store.load(AnswerSheet.id_for(UUID(row["id"])))
+                if sheet:  # interleaved by time; each aggregate's own events keep their order
+                    events = list(heapq.merge(events, sheet, key=lambda e: e.timestamp))
             return events
         raise NotFound(f"nothing called {ref!r}: not a meeting id, body, programme or member")
 

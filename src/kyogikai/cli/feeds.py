@@ -114,6 +114,7 @@ def token_issue(s: State, member: str, label: str | None, base: str | None) -> N
     click.echo(f"  {issued.subscribe.url}")
     click.echo(f"  {issued.subscribe.webcal}")
     click.echo(f"  {issued.subscribe.google}")
+    click.echo(f"  出欠回答・書面表決のページ: {issued.subscribe.url.removesuffix('calendar.ics')}")
 
 
 @token.command("revoke")
