@@ -392,7 +392,8 @@ class Kyogikai:
                  ordinal: int | None = None, part: int | None = None, series: str | None = None,
                  title: str | None = None, speaker: str | None = None, refers_to: str | None = None,
                  format: Format | None = None, format_label: str | None = None, venue: str | None = None,
-                 modes: Sequence[str] = (), agenda: Sequence[str] = (), id: UUID | None = None) -> Result:
+                 modes: Sequence[str] = (), agenda: Sequence[str] = (), id: UUID | None = None,
+                 answer_by: dt.date | None = None) -> Result:
         self._fresh()
         try:
             k = mt.Kind(kind)
@@ -419,7 +420,8 @@ class Kyogikai:
                                 actor=self.actor, id=id)
         register = self._take_ordinal(m)
         warnings = self._date_warnings(period, format)
-        return Result(m.id, self._save(m, *register), warnings)
+        from .answers import deadline_sheet  # the answer deadline (回答期限) is saved with the meeting
+        return Result(m.id, self._save(m, *register, *deadline_sheet(self, m, answer_by)), warnings)
 
     def _take_ordinal(self, m: mt.Meeting) -> list[mt.OrdinalRegister]:
         key = m.ordinal_key
@@ -480,6 +482,15 @@ class Kyogikai:
         m = self._meeting(ref)
         m.change_details(self.actor, **changes)
         return Result(m.id, self._save(m), [])
+
+    def change_with_deadline(self, ref: str, answer_by: dt.date | None, **changes: Any) -> Result:
+        """Change details and/or the answer deadline (回答期限) in one transaction."""
+        from .answers import deadline_sheet
+
+        m = self._meeting(ref)
+        if changes:
+            m.change_details(self.actor, **changes)
+        return Result(m.id, self._save(m, *deadline_sheet(self, m, answer_by)), [])
 
     def cancel(self, ref: str, reason: str | None = None) -> Result:
         m = self._meeting(ref)
@@ -606,7 +617,15 @@ class Kyogikai:
                 row = find(ref)
             except (UserError, DomainError):
                 continue
-            return self.store.load(UUID(row["id"]))
+            events = self.store.load(UUID(row["id"]))
+            if find == self.meeting_row:  # answers and written votes live on the meeting's answer sheet
+                import heapq
+
+                from .domain.answers import AnswerSheet
+                sheet = self.store.load(AnswerSheet.id_for(UUID(row["id"])))
+                if sheet:  # interleaved by time; each aggregate's own events keep their order
+                    events = list(heapq.merge(events, sheet, key=lambda e: e.timestamp))
+            return events
         raise NotFound(f"nothing called {ref!r}: not a meeting id, body, programme or member")
 
     def display_names(self, ids: Iterable[str]) -> dict[str, str]:

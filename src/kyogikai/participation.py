@@ -49,7 +49,7 @@ import datetime as dt
 import io
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
@@ -116,6 +116,17 @@ class YearData:
     participation: dict[tuple[str, str], bool]
     drill_results: dict[tuple[str, str], dict[str, Any]]
     referred: dict[str, dict[str, Any]]            # earlier meetings referred to by votes, for labels
+    answers: dict[tuple[str, str], str] = field(default_factory=dict)  # (meeting, member) -> answered present|proxy|absent
+    voted: set[tuple[str, str]] = field(default_factory=set)           # (written meeting, member) with a vote cast
+
+    def status(self, m: dict[str, Any], member_id: str) -> str:
+        """Recorded attendance; else, for a meeting held in writing, ``replied`` when the member voted."""
+        key = (m["id"], member_id)
+        if key in self.attendance:
+            return self.attendance[key]
+        if key in self.voted:
+            return "replied"
+        return UNKNOWN
 
     # -- derived lookups --------------------------------------------------------------------------
     def path(self, body_id: str) -> str:
@@ -229,7 +240,49 @@ def load_year(rows: Any, fiscal_year: int, today: dt.date | None = None) -> Year
             if row["refers_to"]:
                 todo.append(row["refers_to"])
     return YearData(fiscal_year, today or tokyo_today(), members, bodies, programmes, owners, spans, meetings,
-                    attendance, participation, drill_results, referred)
+                    attendance, participation, drill_results, referred, **_answers(rows, fiscal_year))
+
+
+def _answers(rows: Any, fiscal_year: int) -> dict[str, Any]:
+    """The year's attendance answers (出欠回答) and the written meetings each member voted in."""
+    year = "JOIN rm_meetings m ON m.id = t.meeting_id WHERE m.fiscal_year = ?"
+    answers = {(a, b): s for a, b, s in rows.execute(
+        f"SELECT t.meeting_id, t.member_id, t.answer FROM rm_answers t {year}", (fiscal_year,))}
+    voted = {(a, b) for a, b in rows.execute(
+        f"SELECT DISTINCT t.meeting_id, t.member_id FROM rm_votes t {year} AND m.format = 'written'", (fiscal_year,))}
+    return {"answers": answers, "voted": voted}
+
+
+# == answered versus attended =====================================================================
+
+ANSWER_DEFINITIONS = ("出欠回答と出席: 対象 = 在籍中に開催された会議（書面開催を除く）。出席と回答 = 事前の出欠回答が出席または"
+                      "代理出席。うち欠席等 = 出席と回答したが、出席の記録が欠席または未回答のもの。書面開催の会議は、"
+                      "議案に1件でも表決した団体を回答（出席扱い）として数えます（出欠の記録があればそれを優先）。")
+
+
+def _answer_counts(data: YearData, pairs: Iterable[tuple[dict[str, Any], str, str]]) -> dict[str, int]:
+    """Answers against the attendance taken, over (meeting, member, status) of counted meetings not held in writing."""
+    c = {"expected": 0, "answered": 0, "answered_present": 0, "present_attended": 0, "present_not_attended": 0,
+         "answered_absent": 0, "not_answered": 0}
+    for m, member_id, status in pairs:
+        if m["format"] == "written":
+            continue
+        ans = data.answers.get((m["id"], member_id))
+        c["expected"] += 1
+        if ans is None:
+            c["not_answered"] += 1
+            continue
+        c["answered"] += 1
+        if ans == "absent":
+            c["answered_absent"] += 1
+            continue
+        c["answered_present"] += 1
+        if status in ATTENDED:
+            c["present_attended"] += 1
+        elif status in NOT_ATTENDED:
+            c["present_not_attended"] += 1
+    return c
+
 
 
 # == builders ===================================================================================
@@ -271,7 +324,7 @@ def body_matrix(data: YearData, body_id: str) -> dict[str, Any]:
         for i, m in enumerate(counted):
             day = dt.date.fromisoformat(m["start_date"])
             if any(s.covers(day) for s in by_member[mem["id"]]) and data.active(mem["id"], day):
-                status = data.attendance.get((m["id"], mem["id"]), UNKNOWN)
+                status = data.status(m, mem["id"])
                 columns[i].append(status)
                 cells.append(status)
             else:
@@ -285,7 +338,16 @@ def body_matrix(data: YearData, body_id: str) -> dict[str, Any]:
         meetings.append({**data.meeting_info(m), "expected": t.pop("held"), **t})
     total = _tally(s for col in columns for s in col)
     total["expected"] = total.pop("held")
-    return {**_header(data, "body"),
+    extra: dict[str, Any] = {}
+    if any((m["id"], mem["id"]) in data.answers for m in counted for mem in members):
+        per = []
+        all_pairs: list[tuple[dict[str, Any], str, str]] = []
+        for mem, row in zip(members, rows):
+            pairs = [(m, mem["id"], c) for m, c in zip(counted, row["cells"]) if c is not None]
+            all_pairs += pairs
+            per.append({"id": mem["id"], "name": mem["name"], **_answer_counts(data, pairs)})
+        extra["answers"] = {"members": per, "totals": _answer_counts(data, all_pairs), "definition": ANSWER_DEFINITIONS}
+    return {**extra, **_header(data, "body"),
             "body": {"id": body_id, "name": body["name"], "path": data.path(body_id), "public": data.public(body_id)},
             "roster": ({"source": "programme", "programme": data.programmes[via]["name"]} if via
                        else {"source": "own" if body_id in data.owners_with_roster else "none"}),
@@ -317,7 +379,7 @@ def member_record(data: YearData, member_id: str, *, drill_results: bool = True)
                 continue
             day = dt.date.fromisoformat(m["start_date"])
             if any(s.covers(day) for s in spans) and data.active(member_id, day):
-                status = data.attendance.get((m["id"], member_id), UNKNOWN)
+                status = data.status(m, member_id)
                 statuses.append(status)
                 meetings_out.append({**data.meeting_info(m), "attendance": status})
         body = data.bodies[body_id]
@@ -329,7 +391,15 @@ def member_record(data: YearData, member_id: str, *, drill_results: bool = True)
     activities = [data.meeting_info(m) for m in data.meetings.values()
                   if m["kind"] not in MEETING_KINDS and data.counted(m) is None and data.took_part(m["id"], member_id)]
     counts = {k: sum(1 for a in activities if a["kind"] == k) for k in ACTIVITY_KINDS}
-    out = {**_header(data, "member"), "member": data.member_info(member_id), "programmes": programmes,
+    extra: dict[str, Any] = {}
+    if any(k[1] == member_id for k in data.answers):
+        per_body, all_pairs = [], []
+        for b in bodies_out:
+            pairs = [(data.meetings[x["id"]], member_id, x["attendance"]) for x in meetings_out if x["body_path"] == b["path"]]
+            all_pairs += pairs
+            per_body.append({"id": b["id"], "path": b["path"], **_answer_counts(data, pairs)})
+        extra["answers"] = {"bodies": per_body, "totals": _answer_counts(data, all_pairs), "definition": ANSWER_DEFINITIONS}
+    out = {**extra, **_header(data, "member"), "member": data.member_info(member_id), "programmes": programmes,
            "bodies": bodies_out, "meetings": meetings_out,
            "totals": _tally(x["attendance"] for x in meetings_out),
            "activities": activities, "activity_counts": counts}
@@ -487,7 +557,25 @@ def render_table(rep: dict[str, Any]) -> str:
                       [[r["code"], r["name"], CLASS_JA[r["class"]], r["bodies"], r["held"], r["attended"], r["absent"],
                         r["unknown"], _pct(r["rate"]), r["activity_counts"]["training"], r["activity_counts"]["audit"],
                         r["activity_counts"]["drill"]] for r in rep["members"]])
+    if "answers" in rep:
+        out += _answers_table(rep)
     return "\n".join(out) + "\n"
+
+
+ANSWER_HEADERS = ["対象", "回答", "出席と回答", "うち出席", "うち欠席等", "欠席と回答", "未回答"]
+ANSWER_KEYS = ["expected", "answered", "answered_present", "present_attended", "present_not_attended", "answered_absent",
+               "not_answered"]
+
+
+def _answer_rows(rep: dict[str, Any]) -> list[list[Any]]:
+    a = rep["answers"]
+    named = [(r["name"], r) for r in a["members"]] if rep["type"] == "body" else [(r["path"], r) for r in a["bodies"]]
+    return [[name] + [r[k] for k in ANSWER_KEYS] for name, r in named] + [["合計"] + [a["totals"][k] for k in ANSWER_KEYS]]
+
+
+def _answers_table(rep: dict[str, Any]) -> list[str]:
+    head = "団体名" if rep["type"] == "body" else "会議体"
+    return ["出欠回答と出席"] + _table([head] + ANSWER_HEADERS, _answer_rows(rep)) + [rep["answers"]["definition"]]
 
 
 # -- CSV -------------------------------------------------------------------------------------------
@@ -557,7 +645,11 @@ def render_csv(rep: dict[str, Any]) -> bytes:
     """UTF-8 with a BOM and CRLF line ends (Excel), injection-safe cells."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
-    for r in csv_rows(rep):
+    rows = csv_rows(rep)
+    if "answers" in rep:  # answered versus attended, below the record, with its definition
+        rows += [[], ["出欠回答と出席", "団体名" if rep["type"] == "body" else "会議体"] + ANSWER_HEADERS]
+        rows += [[""] + r for r in _answer_rows(rep)] + [[rep["answers"]["definition"]]]
+    for r in rows:
         w.writerow([safe_cell(v) for v in r])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -578,7 +670,7 @@ def render(rep: dict[str, Any], fmt: str) -> bytes:
 
 # -- HTML -----------------------------------------------------------------------------------------
 
-HTML_HELPERS = {"STATUS_JA": STATUS_JA, "KIND_JA": KIND_JA, "EXCLUDED_JA": EXCLUDED_JA, "NOT_ON_ROSTER": NOT_ON_ROSTER,
+HTML_HELPERS = {"ANSWER_HEADERS": ANSWER_HEADERS, "ANSWER_KEYS": ANSWER_KEYS, "STATUS_JA": STATUS_JA, "KIND_JA": KIND_JA, "EXCLUDED_JA": EXCLUDED_JA, "NOT_ON_ROSTER": NOT_ON_ROSTER,
                 "VIA_JA": VIA_JA, "pct": _pct, "span_text": _span_text}
 BODY_TEMPLATE = "web_participation_body.html"      # extends the site's web_base.html
 MEMBER_TEMPLATE = "web_participation_member.html"

@@ -108,6 +108,7 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     """Serve the feeds, the web page and the participation pages (granian; starlette for pages) until interrupted."""
     from ..web import serve as run_server
     from ..web.participation import routes as participation_routes
+    from ..web.answers import routes as answers_routes
 
     db, actor = s.db, s.actor_name
     from ..app import Kyogikai
@@ -122,7 +123,7 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
                "record it with 'kyogikai council set --base-url URL'", host=host, url=url))
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
-               extra_routes=participation_routes)
+               extra_routes=lambda site: [*participation_routes(site), *answers_routes(site)])
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -160,6 +161,7 @@ def token_issue(s: State, member: str, label: str | None, base: str | None) -> N
     click.echo(f"  {issued.subscribe.url}")
     click.echo(f"  {issued.subscribe.webcal}")
     click.echo(f"  {issued.subscribe.google}")
+    click.echo(f"  出欠回答・書面表決のページ: {issued.subscribe.url.removesuffix('calendar.ics')}")
     _warn_loopback(url)
 
 

@@ -8,7 +8,8 @@ from ..app import UserError
 from ..domain.events import MAX_COUNT, MAX_ORDER
 from ..domain.formats import label_of
 from ..domain.meeting import KIND_LABELS, AuditMode, Kind
-from .base import (State, cli, done, dump_json, fiscal_year_from, format_from, json_option, pass_app, period_from,
+from .base import (State, cli, date_from, done, dump_json, fiscal_year_from, format_from, json_option, pass_app,
+                   period_from,
                    time_from)
 
 STATUS_JA = {"scheduled": "予定", "held": "開催済", "cancelled": "中止"}
@@ -33,13 +34,13 @@ def with_options(options: list):
 
 
 def _schedule(s: State, kind: str, body, programme, date, start, end, start_time, end_time, ordinal, part, series,
-              title, speaker, refers_to, fmt, venue, agenda, modes) -> None:
+              title, speaker, refers_to, fmt, venue, agenda, modes, answer_by=None) -> None:
     period = period_from(date, start, end)
     f, label = format_from(fmt)
     r = s.app.schedule(kind=kind, body=body, programme=programme, period=period, start_time=time_from("--start-time", start_time),
                        end_time=time_from("--end-time", end_time), ordinal=ordinal, part=part, series=series, title=title,
                        speaker=speaker, refers_to=refers_to, format=f, format_label=label, venue=venue,
-                       modes=modes, agenda=agenda)
+                       modes=modes, agenda=agenda, answer_by=date_from("--answer-by", answer_by))
     row = s.app.meetings()
     item = next(m for m in row if m["id"] == str(r.id))
     done(s.app, r, f"scheduled {item['label']} ({item['dates']}{'、' + (label_of(f, label) or '') if f else ''})",
@@ -69,9 +70,10 @@ def meeting() -> None:
 @with_options(COMMON)
 @click.option("--vote", "refers_vote", metavar="MEETING_ID", help="A vote (採決) on an earlier meeting's agenda.")
 @click.option("--redeliberation", "refers_redelib", metavar="MEETING_ID", help="A re-deliberation (再審議) of an earlier meeting's agenda.")
+@click.option("--answer-by", metavar="DATE", help="Answer deadline (回答期限) for members (default: the day before; written: its last day).")
 @pass_app
 def meeting_schedule(s: State, body, date, start, end, start_time, end_time, ordinal, part, series, title, fmt, venue,
-                     agenda, refers_vote, refers_redelib) -> None:
+                     agenda, refers_vote, refers_redelib, answer_by) -> None:
     """Schedule a meeting of a body."""
     if refers_vote and refers_redelib:
         raise UserError("--vote/--redeliberation: give one of them")
@@ -79,7 +81,7 @@ def meeting_schedule(s: State, body, date, start, end, start_time, end_time, ord
         raise UserError("--format: missing (web, written, in_person, hybrid, video, documents or a report label)")
     kind = "vote" if refers_vote else "redeliberation" if refers_redelib else "meeting"
     _schedule(s, kind, body, None, date, start, end, start_time, end_time, ordinal, part, series, title, None,
-              refers_vote or refers_redelib, fmt, venue, agenda, ())
+              refers_vote or refers_redelib, fmt, venue, agenda, (), answer_by)
 
 
 @cli.group()
@@ -125,9 +127,10 @@ def lifecycle(group: click.Group) -> None:
     @click.option("--title")
     @click.option("--format", "fmt")
     @click.option("--venue")
+    @click.option("--answer-by", metavar="DATE", help="Answer deadline (回答期限) for members' answers and votes.")
     @pass_app
-    def change(s: State, id, title, fmt, venue) -> None:
-        """Change title, format or venue."""
+    def change(s: State, id, title, fmt, venue, answer_by) -> None:
+        """Change title, format, venue or the answer deadline."""
         changes: dict = {}
         if title is not None:
             changes["title"] = title
@@ -135,8 +138,11 @@ def lifecycle(group: click.Group) -> None:
             changes["venue"] = venue
         if fmt is not None:
             changes["format"], changes["format_label"] = format_from(fmt)
+        if answer_by is not None:
+            done(s.app, s.app.change_with_deadline(id, date_from("--answer-by", answer_by), **changes), "changed")
+            return
         if not changes:
-            raise UserError("change: give --title, --format or --venue")
+            raise UserError("change: give --title, --format, --venue or --answer-by")
         done(s.app, s.app.change_details(id, **changes), "changed")
 
     @group.command("cancel")
@@ -264,3 +270,6 @@ def meetings(s: State, fiscal_year, body, kind, as_json) -> None:
         where = i["body_path"] or i["programme"]
         kind_ja = "" if i["kind"] == "meeting" else f"[{KIND_LABELS[Kind(i['kind'])]}] "
         click.echo(f"{i['id'][:8]}  {when}  {kind_ja}{i['label']}  {fmt}  {STATUS_JA[i['status']]}  ({where})")
+
+
+from . import answers as _answers  # noqa: E402,F401  (meeting answer / answers / vote)

@@ -65,6 +65,42 @@ def _items(rows: SQLRows, feed_key: str, private: bool) -> list[dict[str, Any]]:
     return [dict(zip(rm.ITEMS.columns, r)) for r in rows.execute(sql, [feed_key])]
 
 
+def own_answers(rows: SQLRows, member_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A member's private feed items with its own answer (or written votes) in each meeting's description.
+
+    Only this member's rows are read, so no other member's answer can reach its feed; an item
+    answered later than its last change takes the answer's time as LAST-MODIFIED.
+    """
+    from ..answers import answer_text
+    from ..domain.answers import VOTE_JA
+    from ..projections import answers as ans_rm
+    from ..projections import schedule as sched_rm
+
+    answers = {r["meeting_id"]: r for r in rows.find(ans_rm.ANSWERS, member_id=member_id)}
+    votes: dict[str, dict[str, dict[str, Any]]] = {}
+    for v in rows.find(ans_rm.VOTES, member_id=member_id):
+        votes.setdefault(v["meeting_id"], {})[v["item_id"]] = v
+    out = []
+    for item in items:
+        mine, cast = answers.get(item["id"]), votes.get(item["id"])
+        if mine is None and not cast:
+            out.append(item)
+            continue
+        lines, stamps = [], [item["modified_at"]]
+        if mine is not None:
+            lines.append("貴団体の回答：" + answer_text(mine) + (f"（{mine['comment']}）" if mine["comment"] else ""))
+            stamps.append(mine["answered_at"])
+        if cast:
+            current = [i for i in rows.find(sched_rm.AGENDA, order=("pos",), meeting_id=item["id"]) if not i["withdrawn"]]
+            parts = [f"議案{n} {VOTE_JA[cast[i['item_id']]['vote']] if i['item_id'] in cast else '未回答'}"
+                     for n, i in enumerate(current, start=1)]
+            lines.append("貴団体の書面表決：" + "、".join(parts))
+            stamps += [v["voted_at"] for v in cast.values()]
+        out.append({**item, "description": (item["description"] or "") + "\n\n" + "\n".join(lines),
+                    "modified_at": max(s for s in stamps if s)})
+    return out
+
+
 class FeedService:
     def __init__(self, app: Kyogikai, base_url: str) -> None:
         self.app, self.base_url = app, base_url
@@ -134,6 +170,8 @@ class FeedService:
             if not meta["public"] and not private:
                 return None
             items = _items(rows, k, private)
+            if private and kind == "member" and ref_id:
+                items = own_answers(rows, ref_id, items)
         return self._render(meta, items, private, path or feed_path(kind, ref_id))
 
     def _render(self, meta: dict, items: list[dict], private: bool, path: str) -> Feed:

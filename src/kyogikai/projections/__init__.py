@@ -10,3 +10,6 @@ ALL.append(feeds)
 from . import council  # noqa: E402
 
 ALL.append(council)
+from . import answers  # noqa: E402
+
+ALL.append(answers)

@@ -17,6 +17,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from ..answers import tallies_for
 from ..dates import Period, fiscal_year_range
 from ..domain.formats import Format
 from ..domain.organisation import SECTION_TITLES, Section
@@ -36,11 +37,13 @@ def build_report(rows: Any, fiscal_year: int) -> ReportDoc:
     bodies = [b for b in rows.find(BODIES, order=("ord", "name")) if _alive(b, fy_start)]
     meetings = rows.find(MEETINGS, order=("start_date", "end_date", "ordinal", "created_at"), fiscal_year=fiscal_year)
     agenda: dict[str, list[str]] = defaultdict(list)
+    tallies = tallies_for(rows, meetings)  # written votes: 「（書面表決：賛成29、反対0、未回答5）」 beside the item
     for m in meetings:
         if m["kind"] in ("meeting", "vote", "redeliberation"):
             for item in rows.find(AGENDA, order=("pos",), meeting_id=m["id"]):
                 if not item["withdrawn"]:
-                    agenda[m["id"]].append(item["text"])
+                    note = tallies.get(m["id"], {}).get(item["item_id"])
+                    agenda[m["id"]].append(item["text"] + (f"（{note}）" if note else ""))
     prose = {n["target_id"]: json.loads(n["paragraphs"]) for n in rows.find(NARRATIVES, fiscal_year=fiscal_year)}
     body_by_id = {b["id"]: b for b in bodies}
     all_meetings = {m["id"]: m for m in meetings}

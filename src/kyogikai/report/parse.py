@@ -86,6 +86,8 @@ class ParseResult:
 
 _LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _FW = str.maketrans("０１２３４５６７８９（）\u3000", "0123456789() ")
+# a written vote's tally printed after an agenda item (書面表決：賛成29、反対0、未回答5): not part of the item
+_WRITTEN_TALLY = re.compile(r"（書面表決：[^）]*）$")
 _BULLET = re.compile(r"^(?:[-‐－―−*＊•・･·]\s*)+")
 _PROSE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _PARAGRAPH_END = re.compile(r"。[」』）)]*$")
@@ -226,7 +228,7 @@ class _Parser:
                 self.agenda_of = None
                 self.paragraph(no, raw)
             elif self.agenda_of is not None and _PROSE.search(body):
-                self.agenda_of.agenda.append(body)
+                self.agenda_of.agenda.append(_WRITTEN_TALLY.sub("", body))
             elif bulleted and "。" not in body and _PROSE.search(body):
                 self.entry(no, body, dated=False)
             else:

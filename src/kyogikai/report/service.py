@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from ..app import Kyogikai, UserError
 from ..domain.council import DEFAULT_NAME
-from ..projections import narratives, organisation, schedule
+from ..projections import answers, narratives, organisation, schedule
 from .build import build_report
 from .document import ReportDoc
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-REPORT_PROJECTIONS = [organisation, schedule, narratives]
+REPORT_PROJECTIONS = [organisation, schedule, narratives, answers]
 FORMATS = ("text", "markdown", "html", "docx", "pdf")
 PDF_TIMEOUT = 300  # seconds for LibreOffice to convert one report
 
