@@ -25,6 +25,7 @@ lazy("kyogikai.cli.demo", "demo")
 lazy("kyogikai.cli.integrity", "verify", "export-log", "import-log")
 lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
+lazy("kyogikai.cli.users", "user")
 
 
 def _one_line(text: str) -> str:
