@@ -84,6 +84,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
 def serve(s: State, host: str, port: int, base: str | None, access_log: bool) -> None:
     """Serve the feeds, the web page and the participation pages (starlette on uvicorn) until interrupted."""
     from ..web import serve as run_server
+    from ..web.console import routes as console_routes
     from ..web.participation import routes as participation_routes
 
     url = _base(base, serve_default(host, port))
@@ -92,8 +93,22 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
 
     Kyogikai(db, actor).close()  # fail now, with a one-line error, when the database cannot be used
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
+    if not _loopback(host) and not url.startswith("https://"):
+        click.echo(f"warning: serving on {host} with the http base URL {url}: console passwords and session "
+                   "cookies would travel in clear; put an https proxy in front and give --base-url https://…", err=True)
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
-               extra_routes=participation_routes)
+               extra_routes=lambda site: [*participation_routes(site), *console_routes(site)])
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @cli.group("token")
