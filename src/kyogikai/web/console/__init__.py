@@ -267,6 +267,8 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
+    from . import narratives
+    from . import report as report_pages
 
     console = Console(site)
 
@@ -285,6 +287,8 @@ def routes(site: Any) -> list[BaseRoute]:
     out += users.routes(p)
     out += meetings.routes(p)
     out += log_pages.routes(p)
+    out += report_pages.routes(p)
+    out += narratives.routes(p)
     return out
 
 

@@ -62,6 +62,11 @@ TABLE: list[Entry] = [
     _e(r"no meeting with id '(?P<id>.*)'", None, "会議ID「{id}」の予定はありません。"),
     _e(r"unknown member '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "member",
        "会員団体「{name}」が見つかりません。{hint_ja}"),
+    _e(r"the narrative is unchanged", "text", "文章に変更がありません。"),
+    _e(r"a narrative paragraph is longer than (?P<n>\d+) characters", "text", "1つの段落は{n}文字までです。"),
+    _e(r"a narrative has at most (?P<n>\d+) paragraphs, not (?P<m>\d+)", "text", "段落は{n}個までです（{m}個あります）。"),
+    _e(r"unknown programme '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "programme",
+       "事業「{name}」が見つかりません。{hint_ja}"),
     # accounts
     _e(r"user name: empty", "username", "ログイン名を入力してください。"),
     _e(r"user name: at most (?P<n>\d+) characters", "username", "ログイン名は{n}文字までです。"),

@@ -1,0 +1,85 @@
+"""Console forms beyond meetings, over real HTTP against ``kyogikai serve``: the report's narratives,
+the annual report (view, four downloads, as of a day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+from kyogikai.app import Kyogikai
+from kyogikai.dates import Period
+from kyogikai.domain.formats import Format
+
+from .console_support import CLERK_PW, Browser, count_events, setup_council
+from .test_feeds_support import ServeProcess
+
+
+def test_narratives_and_report(db, tmp_path):
+    setup_council(db)
+    with Kyogikai(db, actor="鈴木") as app:
+        app.schedule(body="幹事会", period=Period(dt.date(2023, 5, 24), dt.date(2023, 5, 24)), ordinal=1,
+                     format=Format.WEB, format_label=None)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        listing = b.get("/console/narratives?fiscal_year=令和5年度")
+        assert listing.status == 200 and "幹事会 の文章を書く" in listing.text
+        page = b.get("/console/narratives/edit?fiscal_year=2023&target=body&name=幹事会")
+        assert page.status == 200
+        csrf, version = page.csrf(), page.version()
+        before = count_events(db)
+        # unknown body: beside the name field, in Japanese, the text kept
+        r = b.post("/console/narratives/edit", {"csrf_token": csrf, "version": version, "fiscal_year": "令和5年度",
+                                                "target": "body", "name": "監査会", "text": "本文です。"})
+        assert r.status == 400 and 'id="e-name">会議体「監査会」が見つかりません' in r.text and "本文です。" in r.text
+        assert count_events(db) == before
+        r = b.post("/console/narratives/edit", {"csrf_token": csrf, "version": version, "fiscal_year": "令和5年度",
+                                                "target": "body", "name": "幹事会",
+                                                "text": "幹事会を1回開催した。\r\n\r\n次年度の計画を審議した。"})
+        assert r.status == 303
+        with Kyogikai(db, actor="t") as app:
+            written = [e for _, e in app.log() if type(e).__name__ == "NarrativeWritten"]
+        assert written[-1].paragraphs == ["幹事会を1回開催した。", "次年度の計画を審議した。"]
+        assert written[-1].actor == "clerk"
+        # the same form again (stale version): refused, input kept, nothing written
+        before = count_events(db)
+        r = b.post("/console/narratives/edit", {"csrf_token": csrf, "version": version, "fiscal_year": "令和5年度",
+                                                "target": "body", "name": "幹事会", "text": "別の文章。"})
+        assert r.status == 409 and "ほかの人がこの文章を変更しました" in r.text and "別の文章。" in r.text
+        assert count_events(db) == before
+
+        # the report: view and the four downloads; as of a day before the narrative it lacks it
+        page = b.get("/console/report?fiscal_year=令和5年度")
+        assert page.status == 200 and "幹事会を1回開催した。" in page.text and "第1回幹事会（令和5年5月24日" in page.text
+        for fmt, ctype, needle in [("text", "text/plain", "幹事会を1回開催した。"),
+                                   ("markdown", "text/markdown", "幹事会を1回開催した。"),
+                                   ("html", "text/html", "幹事会を1回開催した。")]:
+            r = b.get(f"/console/report/download?fiscal_year=2023&format={fmt}")
+            assert r.status == 200 and r.headers["content-type"].startswith(ctype) and needle in r.text
+            assert r.headers["content-disposition"].startswith("attachment; filename=\"report-fy2023.")
+        r = b.request("GET", "/console/report/download?fiscal_year=2023&format=docx")
+        assert r.status == 200 and "wordprocessingml" in r.headers["content-type"]
+        yesterday = (dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date() - dt.timedelta(days=1)).isoformat()
+        r = b.get(f"/console/report?fiscal_year=2023&as_of={yesterday}")
+        assert r.status == 200 and "幹事会を1回開催した。" not in r.text and "時点" in r.text
+        assert b.get("/console/report?fiscal_year=xx").status == 400
+        assert b.get("/console/report/download?fiscal_year=2023&format=pdf").status == 400
+        # anonymous: no report
+        assert Browser(srv.base).get("/console/report/download?fiscal_year=2023&format=text").status == 303
+
+
+def test_docx_download_is_a_word_file(sqlite_url, tmp_path):
+    setup_council(sqlite_url)
+    with ServeProcess(sqlite_url, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        import http.client
+        from urllib.parse import urlsplit
+
+        u = urlsplit(srv.base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.request("GET", "/console/report/download?fiscal_year=2023&format=docx",
+                     headers={"Cookie": "; ".join(f"{k}={v}" for k, v in b.cookies.items())})
+        data = conn.getresponse().read()
+        assert "word/document.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
