@@ -83,3 +83,40 @@ def test_docx_download_is_a_word_file(sqlite_url, tmp_path):
                      headers={"Cookie": "; ".join(f"{k}={v}" for k, v in b.cookies.items())})
         data = conn.getresponse().read()
         assert "word/document.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_private_feed_tokens(db, tmp_path):
+    import re
+
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        page = b.get("/console/tokens")
+        assert page.status == 200
+        csrf = page.csrf()
+        before = count_events(db)
+        r = b.post("/console/tokens/issue", {"csrf_token": csrf, "member": "名古屋", "label": "総務課"})
+        assert r.status == 400 and 'id="e-member">会員団体「名古屋」が見つかりません' in r.text and 'value="総務課"' in r.text
+        assert count_events(db) == before
+        r = b.post("/console/tokens/issue", {"csrf_token": csrf, "member": "名古屋市", "label": "総務課"})
+        assert r.status == 200 and "今だけ表示されます" in r.text and r.headers["cache-control"] == "no-store"
+        url = re.search(r'id="issued-url">([^<]+)<', r.text).group(1)
+        assert url.startswith(srv.base + "/private/") and url.endswith("/calendar.ics")
+        feed = Browser(srv.base).get(url[len(srv.base):])
+        assert feed.status == 200 and "BEGIN:VCALENDAR" in feed.text
+        # shown once: the list never holds the secret
+        token = url.split("/")[-2]
+        listing = b.get("/console/tokens")
+        assert token not in listing.text and "名古屋市" in listing.text and "総務課" in listing.text
+        with Kyogikai(db, actor="t") as app:
+            issued = [e for _, e in app.log() if type(e).__name__ == "FeedTokenIssued"]
+        assert issued[-1].actor == "clerk"
+        tid = str(issued[-1].originator_id)
+        # revoking needs the confirmation box
+        assert b.post(f"/console/tokens/{tid}/revoke", {"csrf_token": csrf, "reason": "異動"}).status == 400
+        assert b.post(f"/console/tokens/{tid}/revoke", {"csrf_token": csrf, "reason": "異動",
+                                                        "confirm": "yes"}).status == 303
+        assert Browser(srv.base).get(url[len(srv.base):]).status == 404
+        r = b.post(f"/console/tokens/{tid}/revoke", {"csrf_token": csrf, "confirm": "yes"})
+        assert r.status == 400 and "すでに無効です" in r.text

@@ -267,7 +267,7 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
-    from . import narratives
+    from . import narratives, tokens
     from . import report as report_pages
 
     console = Console(site)
@@ -289,6 +289,7 @@ def routes(site: Any) -> list[BaseRoute]:
     out += log_pages.routes(p)
     out += report_pages.routes(p)
     out += narratives.routes(p)
+    out += tokens.routes(p)
     return out
 
 

@@ -67,6 +67,9 @@ TABLE: list[Entry] = [
     _e(r"a narrative has at most (?P<n>\d+) paragraphs, not (?P<m>\d+)", "text", "段落は{n}個までです（{m}個あります）。"),
     _e(r"unknown programme '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "programme",
        "事業「{name}」が見つかりません。{hint_ja}"),
+    _e(r"token (?P<id>[0-9a-f]+) is already revoked", None, "このURLはすでに無効です。"),
+    _e(r"member: '(?P<name>.*)' was dissolved on (?P<on>\S+)", "member", "会員団体「{name}」は{on}に解散しています。"),
+    _e(r"label: at most (?P<n>\d+) characters", "label", "{n}文字までにしてください。"),
     # accounts
     _e(r"user name: empty", "username", "ログイン名を入力してください。"),
     _e(r"user name: at most (?P<n>\d+) characters", "username", "ログイン名は{n}文字までです。"),
