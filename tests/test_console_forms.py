@@ -120,3 +120,102 @@ def test_private_feed_tokens(db, tmp_path):
         assert Browser(srv.base).get(url[len(srv.base):]).status == 404
         r = b.post(f"/console/tokens/{tid}/revoke", {"csrf_token": csrf, "confirm": "yes"})
         assert r.status == 400 and "すでに無効です" in r.text
+
+
+def test_programmes_bodies_members_and_rosters(db, tmp_path):
+    import re
+
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        page = b.get("/console/organisation")
+        assert page.status == 200 and "会議運営" in page.text and "幹事会" in page.text
+        csrf = page.csrf()
+        before = count_events(db)
+        # errors beside their fields, nothing written
+        r = b.post("/console/programmes/new", {"csrf_token": csrf, "name": "会議運営", "section": "all", "order": "2"})
+        assert r.status == 400 and 'id="programme-e-name">事業「会議運営」はすでにあります。' in r.text
+        r = b.post("/console/programmes/new", {"csrf_token": csrf, "name": "研修事業", "section": "all", "order": "x"})
+        assert r.status == 400 and 'id="programme-e-order">1から9999までの整数' in r.text and 'value="研修事業"' in r.text
+        assert count_events(db) == before
+        r = b.post("/console/programmes/new", {"csrf_token": csrf, "name": "情報セキュリティ対策事業",
+                                               "section": "participating", "order": "2"})
+        assert r.status == 303
+        prog = r.headers["location"].split("/")[3].split("?")[0]
+        r = b.post("/console/bodies/new", {"csrf_token": csrf, "name": "情報セキュリティ研究会",
+                                           "parent": "情報セキュリティ対策事業", "kind": "study_group"})
+        assert r.status == 303
+        sec = r.headers["location"].split("/")[3].split("?")[0]
+        r = b.post("/console/bodies/new", {"csrf_token": csrf, "name": "セキュリティ監査グループ",
+                                           "parent": "情報セキュリティ対策事業/情報セキュリティ研究会", "kind": "group",
+                                           "non_public": "yes"})
+        assert r.status == 303
+        group = r.headers["location"].split("/")[3].split("?")[0]
+        page = b.get(f"/console/bodies/{group}")
+        assert "非公開" in page.text and "情報セキュリティ対策事業/情報セキュリティ研究会/セキュリティ監査グループ" in page.text
+
+        # rosters: join, a second join refused beside the field, leave
+        page = b.get(f"/console/bodies/{sec}")
+        v = page.version()
+        assert b.post(f"/console/bodies/{sec}/join", {"csrf_token": csrf, "version": v, "member": "名古屋市",
+                                                      "since": "令和5年4月1日"}).status == 303
+        v = b.get(f"/console/bodies/{sec}").version()
+        r = b.post(f"/console/bodies/{sec}/join", {"csrf_token": csrf, "version": v, "member": "名古屋市",
+                                                   "since": "令和5年5月1日"})
+        assert r.status == 400 and 'id="join-e-member">この会員団体は2023-04-01から名簿に入っています。' in r.text
+        assert b.post(f"/console/bodies/{sec}/leave", {"csrf_token": csrf, "version": v, "member": "名古屋市",
+                                                       "since": "令和6年3月31日"}).status == 303
+        page = b.get(f"/console/bodies/{sec}")
+        assert "令和5年4月1日（土）" in page.text and "令和6年3月31日（日）" in page.text
+        # programme roster (participating programme), rename, describe
+        v = b.get(f"/console/programmes/{prog}").version()
+        assert b.post(f"/console/programmes/{prog}/join", {"csrf_token": csrf, "version": v, "member": "豊橋市",
+                                                           "since": "R5.4.1"}).status == 303
+        v = b.get(f"/console/programmes/{prog}").version()
+        assert b.post(f"/console/programmes/{prog}/rename", {"csrf_token": csrf, "version": v,
+                                                             "new_name": "情報セキュリティ事業"}).status == 303
+        v = b.get(f"/console/bodies/{sec}").version()
+        assert b.post(f"/console/bodies/{sec}/describe", {"csrf_token": csrf, "version": v,
+                                                          "description": "自治体の情報セキュリティを研究する。"}).status == 303
+        v = b.get(f"/console/bodies/{sec}").version()
+        assert b.post(f"/console/bodies/{sec}/visibility", {"csrf_token": csrf, "version": v,
+                                                            "visibility": "non-public"}).status == 303
+        # dissolve: the confirmation page first, nothing written; then dissolved
+        v = b.get(f"/console/bodies/{group}").version()
+        before = count_events(db)
+        r = b.post(f"/console/bodies/{group}/dissolve", {"csrf_token": csrf, "version": v, "on": "令和7年3月31日"})
+        assert r.status == 200 and "廃止の確認" in r.text and "令和7年3月31日（月）" in r.text
+        assert count_events(db) == before
+        assert b.post(f"/console/bodies/{group}/dissolve", {"csrf_token": csrf, "version": v, "on": "令和7年3月31日",
+                                                            "confirm": "yes"}).status == 303
+        page = b.get(f"/console/bodies/{group}")
+        assert "廃止" in page.text and 'action="/console/bodies/' + group + '/rename"' not in page.text
+
+        # members: add (code check beside the field), rename with a date, dissolve with confirmation
+        r = b.post("/console/members/new", {"csrf_token": csrf, "name": "岡崎市", "kind": "city", "code": "232020"})
+        assert r.status == 400 and 'id="e-code">団体コード「232020」の検査数字が合いません。' in r.text
+        r = b.post("/console/members/new", {"csrf_token": csrf, "name": "岡崎市", "kind": "city", "code": "232025"})
+        assert r.status == 303
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        v = b.get(f"/console/members/{mid}").version()
+        assert b.post(f"/console/members/{mid}/rename", {"csrf_token": csrf, "version": v, "new_name": "新岡崎市",
+                                                         "on": "令和8年1月1日"}).status == 303
+        v = b.get(f"/console/members/{mid}").version()
+        r = b.post(f"/console/members/{mid}/dissolve", {"csrf_token": csrf, "version": v, "on": "令和9年3月31日"})
+        assert r.status == 200 and "解散の確認" in r.text
+        assert b.post(f"/console/members/{mid}/dissolve", {"csrf_token": csrf, "version": v, "on": "令和9年3月31日",
+                                                           "confirm": "yes"}).status == 303
+        page = b.get(f"/console/members/{mid}")
+        assert "新岡崎市" in page.text and "岡崎市" in page.text and "解散" in page.text
+        # a stale form on a body: refused, nothing written
+        before = count_events(db)
+        r = b.post(f"/console/bodies/{sec}/rename", {"csrf_token": csrf, "version": "1", "new_name": "別名"})
+        assert r.status == 409 and 'value="別名"' in r.text
+        assert count_events(db) == before
+        with Kyogikai(db, actor="t") as app:
+            actors = {e.actor for _, e in app.log()[before - 20 if before > 20 else 0:]
+                      if re.match(r"(Programme|Body|Member)", type(e).__name__)}
+        assert "clerk" in actors
+        listing = b.get("/console/members")
+        assert "新岡崎市" in listing.text

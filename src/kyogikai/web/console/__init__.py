@@ -267,7 +267,7 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
-    from . import narratives, tokens
+    from . import narratives, organisation, tokens
     from . import report as report_pages
 
     console = Console(site)
@@ -290,6 +290,7 @@ def routes(site: Any) -> list[BaseRoute]:
     out += report_pages.routes(p)
     out += narratives.routes(p)
     out += tokens.routes(p)
+    out += organisation.routes(p)
     return out
 
 
