@@ -39,7 +39,19 @@ class Browser:
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, path: str, data: dict[str, Any] | None = None) -> Answer:
+    def upload(self, path: str, fields: dict[str, str], name: str, filename: str, content: bytes) -> Answer:
+        """A multipart/form-data POST with one file."""
+        boundary = "----kyogikai" + "x" * 16
+        parts = []
+        for k, v in fields.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: text/plain\r\n\r\n".encode() + content + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        return self.request("POST", path, raw=(b"".join(parts), f"multipart/form-data; boundary={boundary}"))
+
+    def request(self, method: str, path: str, data: dict[str, Any] | None = None,
+                raw: tuple[bytes, str] | None = None) -> Answer:
         u = urlsplit(self.base)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
         headers = {}
@@ -49,6 +61,8 @@ class Browser:
         if data is not None:
             body = urlencode(data, doseq=True).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if raw is not None:
+            body, headers["Content-Type"] = raw
         conn.request(method, quote(path, safe="/?=&%#"), body=body, headers=headers)
         r = conn.getresponse()
         text = r.read().decode("utf-8", "replace")

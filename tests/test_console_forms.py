@@ -4,6 +4,7 @@ the annual report (view, four downloads, as of a day)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import io
 import zipfile
 
@@ -219,3 +220,51 @@ def test_programmes_bodies_members_and_rosters(db, tmp_path):
         assert "clerk" in actors
         listing = b.get("/console/members")
         assert "新岡崎市" in listing.text
+
+
+def test_import_a_past_report(db, tmp_path):
+    from importlib import resources
+
+    text = resources.files("kyogikai").joinpath("data", "demo_fy2023_report.txt").read_text(encoding="utf-8")
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        page = b.get("/console/import")
+        assert page.status == 200 and 'enctype="multipart/form-data"' in page.text
+        csrf = page.csrf()
+        before = count_events(db)
+        # a file with lines that cannot be placed: every one listed with its number, nothing imported
+        lines = text.splitlines()
+        broken = "\n".join(lines[:5] + ["・"] + lines[5:12] + ["これはどこにも属さない謎の行です ###"] + lines[12:])
+        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "broken.txt", broken.encode())
+        assert r.status == 400 and "何も取り込んでいません" in r.text
+        assert "<td data-label=\"行\">6</td>" in r.text and "「・」の後に何もありません" in r.text
+        assert 'name="upload"' not in r.text
+        # not UTF-8; no file; no CSRF
+        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "sjis.txt", "幹事会".encode("shift_jis"))
+        assert r.status == 400 and "UTF-8のテキストファイルではありません" in r.text
+        assert b.upload("/console/import/preview", {}, "file", "r.txt", text.encode()).status == 403
+        assert count_events(db) == before
+        # a clean file: the preview, then one import
+        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "fy2023.txt",
+                     b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+        assert r.status == 200 and "令和5年度" in r.text and "取り込む" in r.text
+        upload = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)
+        assert count_events(db) == before
+        r = b.post("/console/import/run", {"csrf_token": csrf, "upload": upload})
+        assert r.status == 200 and "を取り込みました" in r.text
+        after = count_events(db)
+        assert after > before
+        with Kyogikai(db, actor="t") as app:
+            new = [e for _, e in app.log()][before:]
+        assert {e.actor for e in new} == {"clerk"}
+        # the same upload id is gone; the same file again writes nothing and says so
+        assert b.post("/console/import/run", {"csrf_token": csrf, "upload": upload}).status == 400
+        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "fy2023.txt", text.encode())
+        upload = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)
+        r = b.post("/console/import/run", {"csrf_token": csrf, "upload": upload})
+        assert r.status == 200 and "何も書き込んでいません" in r.text
+        assert count_events(db) == after
+        report = b.get("/console/report?fiscal_year=2023")
+        assert report.status == 200 and "第1回" in report.text

@@ -55,6 +55,7 @@ logger = logging.getLogger("kyogikai.web.console")
 SESSION_COOKIE = "kyogikai_console"
 LOGIN_CSRF_COOKIE = "kyogikai_console_login"
 MAX_FORM_FIELDS = 400
+MAX_UPLOAD = 5_000_000   # bytes read of an uploaded file (one more tells that it was larger)
 
 
 def _css() -> str:
@@ -160,7 +161,7 @@ async def _form_data(request: Request) -> dict[str, Any]:
                 out.setdefault(k, v)
                 out.setdefault("__all__", {}).setdefault(k, []).append(v)
             else:  # an upload: its bytes
-                out[k] = {"filename": v.filename, "data": await v.read()}
+                out[k] = {"filename": v.filename, "data": await v.read(MAX_UPLOAD + 1)}
         return out
 
 
@@ -267,7 +268,7 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
-    from . import narratives, organisation, tokens
+    from . import importing, narratives, organisation, tokens
     from . import report as report_pages
 
     console = Console(site)
@@ -291,6 +292,7 @@ def routes(site: Any) -> list[BaseRoute]:
     out += narratives.routes(p)
     out += tokens.routes(p)
     out += organisation.routes(p)
+    out += importing.routes(p)
     return out
 
 

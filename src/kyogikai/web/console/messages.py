@@ -91,6 +91,17 @@ TABLE: list[Entry] = [
     _e(r"programme '(?P<name>.*)' is an all-member programme: every member takes part", "member",
        "「{name}」は全団体事業なので、すべての会員団体が参加しています（名簿はありません）。"),
     _e(r"description is longer than (?P<n>\d+) characters.*", "description", "説明は{n}文字までです。"),
+    # lines of a past report the importer cannot place (report/parse.py)
+    _e(r"a bullet with nothing after it", None, "「・」の後に何もありません"),
+    _e(r"a split entry that cannot be read", None, "2行に分かれた項目を読み取れません"),
+    _e(r"not a heading, paragraph, entry or agenda item", None, "見出し・文章・項目・議題のどれにも当たりません"),
+    _e(r"〔審議事項〕 without a preceding entry", None, "〔審議事項〕の前に項目がありません"),
+    _e(r"paragraph outside any programme", None, "どの事業にも属さない文章です"),
+    _e(r"entry outside any programme", None, "どの事業にも属さない項目です"),
+    _e(r"entry date: (?P<e>.*)", None, "項目の日付を読み取れません（{e}）"),
+    _e(r"title: (?P<e>.*)", None, "表題を読み取れません（{e}）"),
+    _e(r"no title line \(令和N年度事業報告\).*", None, "表題の行（令和N年度事業報告）がありません。年度を入力してください"),
+    _e(r"the file holds no report: .*", None, "報告の内容（1 全団体事業 など）が見つかりません。何も取り込んでいません。"),
     # accounts
     _e(r"user name: empty", "username", "ログイン名を入力してください。"),
     _e(r"user name: at most (?P<n>\d+) characters", "username", "ログイン名は{n}文字までです。"),
