@@ -165,3 +165,44 @@ def test_clerk_schedules_reschedules_cancels_in_chromium(chromium, tmp_path, siz
     with Kyogikai(db, actor="t") as app:
         actors = {e.actor for e in app.history(app.meetings()[0]["id"])}
     assert actors == {"clerk"}
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_every_console_page_fits_and_is_labelled(chromium, tmp_path, size):
+    """An admin visits every page (with data from the FY2023 sample): no sideways scroll, labels, no script."""
+    from importlib import resources
+
+    from kyogikai.report.importer import import_report_text
+
+    from .console_support import ADMIN_PW
+
+    db = str(tmp_path / "k.sqlite")
+    setup_council(db)
+    text = resources.files("kyogikai").joinpath("data", "demo_fy2023_report.txt").read_text(encoding="utf-8")
+    with Kyogikai(db, actor="鈴木") as app:
+        import_report_text(app, text)
+        meeting = next(m for m in app.meetings(fiscal_year=2023) if m["body"] == "幹事会")
+        body = app.body("幹事会")["id"]
+        prog = app.programme("会議運営")["id"]
+        member = app.member("名古屋市")["id"]
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        ctx = chromium.new_context(viewport=WIDTHS[size], locale="ja-JP")
+        page = ctx.new_page()
+        page.goto(srv.base + "/console/login")
+        page.get_by_label("ログイン名（必須）").fill("admin")
+        page.get_by_label("パスワード（必須）").fill(ADMIN_PW)
+        page.get_by_role("button", name="ログイン").click()
+        page.wait_for_url(srv.base + "/console/")
+        pages = {"home": "/console/", "meetings": "/console/meetings?fiscal_year=2023",
+                 "meeting-detail": f"/console/meetings/{meeting['id']}", "organisation": "/console/organisation",
+                 "body": f"/console/bodies/{body}", "programme": f"/console/programmes/{prog}",
+                 "members": "/console/members", "member": f"/console/members/{member}",
+                 "narratives": "/console/narratives?fiscal_year=2023", "tokens": "/console/tokens",
+                 "import": "/console/import", "report": "/console/report?fiscal_year=2023",
+                 "users": "/console/users", "log": "/console/log"}
+        for name, path in pages.items():
+            resp = page.goto(srv.base + path)
+            assert resp.status == 200, (name, resp.status)
+            check_page(page, name)
+            shot(page, tmp_path, f"console-{name}-{size}.png")
+        ctx.close()
