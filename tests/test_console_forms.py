@@ -268,3 +268,44 @@ def test_import_a_past_report(db, tmp_path):
         assert count_events(db) == after
         report = b.get("/console/report?fiscal_year=2023")
         assert report.status == 200 and "第1回" in report.text
+
+
+def test_activities_participants_and_drill_results(db, tmp_path):
+    setup_council(db)
+    with Kyogikai(db, actor="鈴木") as app:
+        app.create_programme("標的型攻撃メール対策訓練", "all", 2)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        page = b.get("/console/activities/new")
+        assert page.status == 200
+        csrf = page.csrf()
+        before = count_events(db)
+        r = b.post("/console/activities/new", {"csrf_token": csrf, "kind": "lecture", "programme": "標的型攻撃メール対策訓練",
+                                               "title": "最新の情報セキュリティ状況について", "date": "令和8年2月9日"})
+        assert r.status == 400 and 'id="e-speaker">講演には講師の団体を入力してください。' in r.text
+        assert count_events(db) == before
+        r = b.post("/console/activities/new", {"csrf_token": csrf, "kind": "drill", "programme": "標的型攻撃メール対策訓練",
+                                               "ordinal": "1", "title": "訓練", "date": "令和8年7月20日～8月4日"})
+        assert r.status == 303
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        page = b.get(f"/console/meetings/{mid}")
+        assert "令和8年7月20日（月）～令和8年8月4日（火）" in page.text and "訓練結果" in page.text
+        with Kyogikai(db, actor="t") as app:
+            nagoya = app.member("名古屋市")["id"]
+        assert b.post(f"/console/meetings/{mid}/participants", {"csrf_token": csrf, "version": page.version(),
+                                                               "took_part": [nagoya]}).status == 303
+        page = b.get(f"/console/meetings/{mid}")
+        r = b.post(f"/console/meetings/{mid}/result", {"csrf_token": csrf, "version": page.version(),
+                                                       "member": "名古屋市", "mails_sent": "10", "links_opened": "12"})
+        assert r.status == 400 and "リンクを開いた数（12）が送信数（10）を超えています。" in r.text and 'value="12"' in r.text
+        r = b.post(f"/console/meetings/{mid}/result", {"csrf_token": csrf, "version": page.version(),
+                                                       "member": "名古屋市", "mails_sent": "10", "links_opened": "3",
+                                                       "reported": "5"})
+        assert r.status == 303
+        page = b.get(f"/console/meetings/{mid}")
+        assert '<td data-label="開封数">3</td>' in page.text and "名古屋市" in page.text
+        with Kyogikai(db, actor="t") as app:
+            kinds = {(type(e).__name__, e.actor) for e in app.history(mid)}
+        assert kinds == {("MeetingScheduled", "clerk"), ("ParticipationRecorded", "clerk"),
+                         ("DrillResultRecorded", "clerk")}

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from ... import dates
 from ...app import ConflictError, UserError
 from ...dates import DateError
-from ...domain.events import DomainError, MAX_ORDER
+from ...domain.events import MAX_COUNT, MAX_ORDER, DomainError
 from ...domain.formats import Format, FormatError, label_of
 from ...domain.meeting import KIND_LABELS, Attendance, Kind
 from ...projections import organisation as org_rm
@@ -45,7 +45,7 @@ DONE = {
     "scheduled": "予定を登録しました。", "rescheduled": "日程を変更しました。", "changed": "内容を変更しました。",
     "cancelled": "中止にしました。", "reinstated": "中止を取り消しました。", "held": "開催済みとして記録しました。",
     "agenda": "議題を追加しました。", "outcome": "結果を記録しました。", "withdrawn": "議題を取り下げました。",
-    "attendance": "出欠を記録しました。",
+    "attendance": "出欠を記録しました。", "participants": "参加団体を記録しました。", "result": "訓練結果を記録しました。",
 }
 APP_ERRORS = (UserError, DomainError, DateError, FormatError)
 
@@ -139,6 +139,60 @@ def new_submit(ctx: Ctx) -> Response:
                       form=form, **_choices(ctx))
 
 
+ACTIVITY_KINDS = {k.value: KIND_LABELS[k] for k in Kind if not k.is_meeting}
+MODES_JA = {"on_site": "現地", "remote": "リモート", "interview": "ヒアリング"}
+ACTIVITY_FIELDS = ("kind", "programme", "body", "ordinal", "part", "series", "title", "speaker", "date", "format",
+                   "start_time", "end_time", "venue", "agenda", "modes")
+
+
+def _activity_choices(ctx: Ctx) -> dict[str, Any]:
+    return {**_choices(ctx), "programmes": [p["name"] for p in ctx.app.rows(org_rm.PROGRAMMES, order=("ord",))
+                                             if not p["dissolved_on"]],
+            "kinds": ACTIVITY_KINDS, "modes_ja": MODES_JA}
+
+
+def activity_new_page(ctx: Ctx) -> Response:
+    return ctx.render("console_activity_new.html", form=Form({"kind": "training"}), selected_modes=[],
+                      **_activity_choices(ctx))
+
+
+def activity_new_submit(ctx: Ctx) -> Response:
+    form = ctx.form
+    kind = form.get("kind")
+    if kind not in ACTIVITY_KINDS:
+        form.error("kind", "種類を選んでください。")
+    programme, body = form.text("programme", limit=300), form.text("body", limit=300)
+    if not programme and not body:
+        form.error("programme", "事業（または会議体）を入力してください。")
+    ordinal, part = form.integer("ordinal", 1, MAX_ORDER), form.integer("part", 1, MAX_ORDER)
+    period = form.period("date")
+    fmt, label = form.format("format", required=False)
+    start_time, end_time = form.time("start_time"), form.time("end_time")
+    title, venue = form.text("title", limit=200), form.text("venue", limit=200)
+    series, speaker = form.text("series", limit=200), form.text("speaker", limit=200)
+    modes = [m for m in ctx.data.get("__all__", {}).get("modes", []) if m]
+    if any(m not in MODES_JA for m in modes):
+        form.error("modes", "監査の方法を選び直してください。")
+    agenda = form.lines("agenda")
+    if form.ok:
+        try:
+            r = ctx.app.schedule(kind=kind, programme=programme, body=body, period=period, start_time=start_time,
+                                 end_time=end_time, ordinal=ordinal, part=part, series=series, title=title,
+                                 speaker=speaker, format=fmt, format_label=label, venue=venue, modes=modes,
+                                 agenda=agenda)
+        except ConflictError:
+            form.error(None, messages.CONFLICT)
+        except APP_ERRORS as exc:
+            form.app_error(exc, None, ACTIVITY_FIELDS)
+        except ValidationError as exc:
+            form.error(None, _validation(exc))
+        else:
+            warn = "&warn=rest" if rest_day_warning(period, fmt) else ""
+            return ctx.console.redirect(f"/console/meetings/{r.id}?done=scheduled{warn}")
+    return ctx.render("console_activity_new.html", status=409 if form.message == messages.CONFLICT else 400,
+                      form=form, selected_modes=modes, **_activity_choices(ctx))
+
+
 def _validation(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(x) for x in err.get("loc", ())) or "input"
@@ -172,7 +226,12 @@ def _load(ctx: Ctx) -> dict[str, Any] | None:
                 "data": _summary(e, members)} for e in events]
     single = row["start_date"] == row["end_date"] and row["precision"] == dates.DAY
     rest = dates.rest_day(dt.date.fromisoformat(row["start_date"])) if single and row["format"] != "written" else None
-    return {"m": item, "version": len(events), "agenda": current, "withdrawn": [a for a in agenda if a["withdrawn"]],
+    took_part = {p["member_id"] for p in ctx.app.rows(part_rm.PARTICIPATION, meeting_id=mid) if p["took_part"]}
+    results = [{**r, "name": members[r["member_id"]]["name"] if r["member_id"] in members else r["member_id"]}
+               for r in ctx.app.rows(part_rm.DRILL_RESULTS, meeting_id=mid)]
+    live_members = sorted((m for m in members.values() if not m["dissolved_on"]), key=lambda m: m["name"])
+    return {"took_part": took_part, "results": results, "all_members": live_members,
+            "m": item, "version": len(events), "agenda": current, "withdrawn": [a for a in agenda if a["withdrawn"]],
             "attendance": attendance, "history": history[::-1], "rest": rest,
             "ref_label": _ref_label(ctx, row)}
 
@@ -200,6 +259,10 @@ def _summary(e: Any, members: dict[str, Any]) -> str:
     if name == "AttendanceRecorded":
         m = members.get(str(p.get("member_id")))
         return f"{m['name'] if m else p.get('member_id')}: {ATTENDANCE_JA.get(p.get('attendance'), p.get('attendance'))}"
+    if name in ("ParticipationRecorded", "DrillResultRecorded"):
+        m = members.get(str(p.get("member_id")))
+        rest = ", ".join(f"{k}={v}" for k, v in p.items() if k != "member_id" and v is not None)
+        return f"{m['name'] if m else p.get('member_id')}" + (f"（{rest}）" if rest else "")
     if name in ("AgendaItemAdded",):
         return str(p.get("text", ""))
     if name == "OutcomeRecorded":
@@ -350,6 +413,32 @@ def _attendance(ctx: Ctx, form: Form, mid: str) -> Any:
     return "attendance"
 
 
+def _participants(ctx: Ctx, form: Form, mid: str) -> Any:
+    members = {m["id"]: m for m in ctx.app.rows(org_rm.MEMBERS)}
+    chosen = [v for v in ctx.data.get("__all__", {}).get("took_part", []) if v]
+    if any(c not in members for c in chosen):
+        form.error(None, "参加団体の入力を読み取れません。ページを開き直してください。")
+        return None
+    done = {p["member_id"] for p in ctx.app.rows(part_rm.PARTICIPATION, meeting_id=mid) if p["took_part"]}
+    new = [members[c]["code"] or members[c]["name"] for c in chosen if c not in done]
+    if not new:
+        form.error(None, "新しく記録する参加団体がありません。")
+        return None
+    ctx.app.record_participation(mid, new)
+    return "participants"
+
+
+def _result(ctx: Ctx, form: Form, mid: str) -> Any:
+    member = form.text("member", required=True, limit=200)
+    sent = form.integer("mails_sent", 0, MAX_COUNT, required=True)
+    opened = form.integer("links_opened", 0, MAX_COUNT, required=True)
+    reported = form.integer("reported", 0, MAX_COUNT)
+    if not form.ok:
+        return None
+    ctx.app.record_drill_result(mid, member or "", sent or 0, opened or 0, reported)
+    return "result"
+
+
 ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[Ctx, Form, str], Any]]] = {
     "reschedule": (("date", "start_time", "end_time", "reason"), _reschedule),
     "change": (("title", "format", "venue"), _change),
@@ -360,6 +449,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[Ctx, Form, str], Any]]] = {
     "outcome": (("outcome", "item"), _outcome),
     "withdraw": (("item",), _withdraw),
     "attendance": ((), _attendance),
+    "participants": ((), _participants),
+    "result": (("member", "mails_sent", "links_opened", "reported"), _result),
 }
 
 
@@ -369,6 +460,8 @@ def routes(p: Callable[..., Any]) -> list[BaseRoute]:
         Route("/console/meetings/new", p(new_page), methods=["GET"]),
         Route("/console/meetings/new", p(new_submit), methods=["POST"]),
         Route("/console/meetings/{id:uuid}", p(detail_page)),
+        Route("/console/activities/new", p(activity_new_page), methods=["GET"]),
+        Route("/console/activities/new", p(activity_new_submit), methods=["POST"]),
     ]
     for name, (fields, command) in ACTIONS.items():
         out.append(Route(f"/console/meetings/{{id:uuid}}/{name}", p(_act(name, fields, command)), methods=["POST"]))

@@ -70,6 +70,12 @@ TABLE: list[Entry] = [
     _e(r"token (?P<id>[0-9a-f]+) is already revoked", None, "このURLはすでに無効です。"),
     _e(r"member: '(?P<name>.*)' was dissolved on (?P<on>\S+)", "member", "会員団体「{name}」は{on}に解散しています。"),
     _e(r"label: at most (?P<n>\d+) characters", "label", "{n}文字までにしてください。"),
+    _e(r"a lecture needs a speaker organisation \(--speaker\)", "speaker", "講演には講師の団体を入力してください。"),
+    _e(r"drill results belong to a drill", None, "訓練結果は訓練にだけ記録できます。"),
+    _e(r"links opened \((?P<o>\d+)\) exceed mails sent \((?P<s>\d+)\)", "links_opened",
+       "リンクを開いた数（{o}）が送信数（{s}）を超えています。"),
+    _e(r"body: give --body \(or --programme for an activity\)", "programme", "事業（または会議体）を入力してください。"),
+    _e(r"body '(?P<b>.*)' is not in programme '(?P<p>.*)'", "body", "会議体「{b}」は事業「{p}」に属していません。"),
     # organisation
     _e(r"programme '(?P<name>.*)' already exists", "name", "事業「{name}」はすでにあります。"),
     _e(r"body '(?P<name>.*)' already exists there", "name", "そこにはすでに会議体「{name}」があります。"),
