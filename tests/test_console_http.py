@@ -252,11 +252,18 @@ def test_admin_manages_users(db, tmp_path):
         r = admin.post("/console/users/add", {"csrf_token": csrf, "username": "Tanaka", "role": "clerk",
                                               "password": "tanaka-password-1", "password2": "tanaka-password-1"})
         assert r.status == 303
-        assert Browser(srv.base).login("TANAKA", "tanaka-password-1").status == 303
+        tanaka = Browser(srv.base)
+        assert tanaka.login("TANAKA", "tanaka-password-1").status == 303
+        tanaka_csrf = tanaka.get("/console/meetings/new").csrf()
         assert admin.post("/console/users/tanaka/role", {"csrf_token": csrf, "role": "admin"}).status == 303
         # disabling needs the confirmation box
         assert admin.post("/console/users/tanaka/disable", {"csrf_token": csrf}).status == 400
         assert admin.post("/console/users/tanaka/disable", {"csrf_token": csrf, "confirm": "yes"}).status == 303
+        # tanaka's open session ended with the disabling (by an admin through the console)
+        n = count_events(db)
+        assert tanaka.get("/console/meetings/new").status == 303
+        assert tanaka.post("/console/meetings/new", schedule_form(tanaka_csrf)).status == 403
+        assert count_events(db) == n
         r = admin.post("/console/users/admin/role", {"csrf_token": csrf, "role": "clerk"})
         assert r.status == 400 and "最後の管理者" in r.text
         acct = [e for e in events(db) if type(e).__name__.startswith("User")]

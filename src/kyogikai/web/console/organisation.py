@@ -78,7 +78,8 @@ def _history(ctx: Ctx, id: str, members: dict[str, Any] | None = None) -> list[d
     out = []
     for e in ctx.app.store.load(UUID(id)):
         p = e.payload()
-        detail = ", ".join(f"{k}: {v}" for k, v in p.items() if v not in (None, [], "") and k != "member_id")
+        detail = ", ".join(f"{k}: {v}" for k, v in p.items()
+                           if v not in (None, [], "") and not k.endswith("_id") and k not in ("order", "depth"))
         if "member_id" in p:
             m = members.get(str(p["member_id"]))
             detail = (m["name"] if m else str(p["member_id"])) + (f"（{detail}）" if detail else "")
