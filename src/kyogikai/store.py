@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 )
 
 from .domain.events import Aggregate, DomainEvent, event_class, upcast
+from .domain import users as _users  # noqa: F401  (registers the console account events)
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -32,6 +32,7 @@ lazy("kyogikai.cli.integrity", "verify", "export-log", "import-log")
 lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
 lazy("kyogikai.cli.council", "council")
+lazy("kyogikai.cli.users", "user")
 
 
 MAX_QUOTE = 120     # characters of a quoted input shown in an error

@@ -107,6 +107,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
 def serve(s: State, host: str, port: int, base: str | None, access_log: bool) -> None:
     """Serve the feeds, the web page and the participation pages (granian; starlette for pages) until interrupted."""
     from ..web import serve as run_server
+    from ..web.console import routes as console_routes
     from ..web.participation import routes as participation_routes
     from ..web.answers import routes as answers_routes
 
@@ -118,12 +119,16 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     _check_listen(host, port)
     given = base if base is not None else (os.environ.get(BASE_URL_ENV) or stored)
     url = _base(given, serve_default(host, port))
-    if not is_loopback(f"http://{host}/" if ":" not in host else f"http://[{host}]/") and (given is None or is_loopback(url)):
+    local = is_loopback(f"http://{host}/" if ":" not in host else f"http://[{host}]/")
+    if not local and (given is None or is_loopback(url)):
         warn(M("serving on {host} without a public base URL: pages and feeds link to {url}; give --base-url or "
                "record it with 'kyogikai council set --base-url URL'", host=host, url=url))
     click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
+    if not local and not url.startswith("https://"):
+        warn(M("serving on {host} with the http base URL {url}: console passwords and session cookies would travel "
+               "in clear; put an https proxy in front and give --base-url https://…", host=host, url=url))
     run_server(lambda: Kyogikai(db, actor), host=host, port=port, base_url=url, access_log=access_log,
-               extra_routes=lambda site: [*participation_routes(site), *answers_routes(site)])
+               extra_routes=lambda site: [*participation_routes(site), *answers_routes(site), *console_routes(site)])
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -1,0 +1,309 @@
+"""The console over real HTTP against a real ``kyogikai serve`` process, on SQLite and PostgreSQL.
+
+Every refusal of the issue's "Prove" list is checked with the event log counted before and after:
+anonymous GET and POST, a POST without (or with a wrong) CSRF token, a clerk on the users page, a
+disabled user's open session, six wrong passwords.  Then the forms a clerk uses on a meeting.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kyogikai.accounts import Accounts
+from kyogikai.app import Kyogikai
+
+from .console_support import ADMIN_PW, CLERK_PW, Browser, count_events, setup_council
+from .test_feeds_support import ServeProcess, free_port
+
+
+def events(db: str) -> list:
+    with Kyogikai(db, actor="test") as app:
+        return [e for _, e in app.log()]
+
+
+def schedule_form(csrf: str, **over: str) -> dict[str, str]:
+    return {"csrf_token": csrf, "body": "幹事会", "ordinal": "1", "date": "令和8年5月20日", "format": "Web会議", **over}
+
+
+def test_console_is_off_until_a_user_exists(db, tmp_path):
+    setup_council(db, users=False)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        for path in ("/console/login", "/console/", "/console/meetings/new", "/console/users"):
+            assert b.get(path).status == 404, path
+        assert b.post("/console/login", {"username": "x", "password": "y" * 12}).status == 404
+        with Kyogikai(db, actor="鈴木") as app:
+            Accounts(app).add("admin", "admin", ADMIN_PW)
+        assert b.get("/console/login").status == 200
+
+
+def test_refusals_write_nothing(db, tmp_path):
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        before = count_events(db)
+        anon = Browser(srv.base)
+
+        # anonymous GET: a redirect to the login page and nothing of the page
+        r = anon.get("/console/meetings/new")
+        assert r.status == 303 and r.headers["location"] == "/console/login?next=/console/meetings/new"
+        assert r.text == ""
+        for path in ("/console/", "/console/meetings", "/console/users", "/console/log"):
+            r = anon.get(path)
+            assert r.status == 303 and "幹事会" not in r.text, path
+        # anonymous POST, with or without a token: 403
+        assert anon.post("/console/meetings/new", schedule_form("x")).status == 403
+        assert anon.post("/console/users/add", {"username": "eve", "role": "admin", "password": "p" * 20,
+                                                "password2": "p" * 20}).status == 403
+
+        # the login form itself needs its CSRF token
+        page = anon.get("/console/login")
+        assert page.status == 200
+        assert anon.post("/console/login", {"username": "clerk", "password": CLERK_PW}).status == 403
+        assert anon.post("/console/login", {"username": "clerk", "password": CLERK_PW,
+                                            "csrf_token": "wrong" * 8}).status == 403
+        assert "kyogikai_console" not in anon.cookies
+
+        clerk = Browser(srv.base)
+        r = clerk.login("ＣＬＥＲＫ", CLERK_PW)  # names are NFKC case-folded
+        assert r.status == 303 and r.headers["location"] == "/console/"
+        cookie = next(c for c in r.set_cookies if c.startswith("kyogikai_console="))
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+        assert "Path=/console" in cookie and "Secure" not in cookie
+        form = clerk.get("/console/meetings/new")
+        assert form.status == 200
+        csrf = form.csrf()
+        # POST without and with a wrong CSRF token: 403, nothing written
+        data = schedule_form(csrf)
+        del data["csrf_token"]
+        assert clerk.post("/console/meetings/new", data).status == 403
+        assert clerk.post("/console/meetings/new", schedule_form("A" * 43)).status == 403
+        # a clerk on the users page: 403, also for its forms
+        r = clerk.get("/console/users")
+        assert r.status == 403 and "管理者だけ" in r.text and "admin" not in r.text.split("<main")[1].split("管理者だけ")[0]
+        assert clerk.post("/console/users/add", {"csrf_token": csrf, "username": "eve", "role": "admin",
+                                                 "password": "p" * 20, "password2": "p" * 20}).status == 403
+        assert clerk.post("/console/users/admin/disable", {"csrf_token": csrf, "confirm": "yes"}).status == 403
+        assert count_events(db) == before
+
+        # six wrong passwords: each refused (the sixth by the limiter), then even the right one
+        attacker = Browser(srv.base)
+        statuses = []
+        for _ in range(6):
+            r = attacker.login("admin", "wrong-password-000")
+            statuses.append(r.status)
+            assert "kyogikai_console" not in attacker.cookies
+        assert statuses == [401] * 5 + [429]
+        assert "ログイン名またはパスワードが違います。" in attacker.login("nobody", "wrong-password-000").text  # same message
+        r = attacker.login("admin", ADMIN_PW)
+        assert r.status == 429 and "kyogikai_console" not in attacker.cookies
+        assert count_events(db) == before
+
+        # a disabled user's open session ends at once (disabled by an admin in another process)
+        with Kyogikai(db, actor="鈴木") as app:
+            Accounts(app).disable("clerk")
+        after_disable = count_events(db)
+        r = clerk.get("/console/meetings/new")
+        assert r.status == 303 and r.headers["location"].startswith("/console/login")
+        assert clerk.post("/console/meetings/new", schedule_form(csrf)).status == 403
+        assert clerk.login("clerk", CLERK_PW).status == 401
+        assert count_events(db) == after_disable
+        assert not any(type(e).__name__ == "MeetingScheduled" for e in events(db))
+
+
+def test_clerk_schedules_and_follows_a_meeting(db, tmp_path):
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        clerk = Browser(srv.base)
+        assert clerk.login("clerk", CLERK_PW).status == 303
+        page = clerk.get("/console/meetings/new")
+        csrf = page.csrf()
+        for header in ("x-content-type-options", "x-frame-options", "referrer-policy"):
+            assert header in page.headers
+        assert "form-action 'self'" in page.headers["content-security-policy"]
+        assert "script-src" not in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+
+        # field errors in Japanese, next to the field, with what was typed kept; nothing written
+        before = count_events(db)
+        r = clerk.post("/console/meetings/new", schedule_form(csrf, date="令和8年13月40日", format="テレパシー",
+                                                               venue="県自治センター"))
+        assert r.status == 400
+        assert re.search(r'id="f-date" name="date" value="令和8年13月40日"[^>]*aria-invalid="true"', r.text)
+        assert 'id="e-date">日付を読み取れません' in r.text and 'id="e-format">開催形式を読み取れません' in r.text
+        assert 'value="県自治センター"' in r.text
+        r = clerk.post("/console/meetings/new", schedule_form(csrf, body="監査会"))
+        assert r.status == 400 and 'id="e-body">会議体「監査会」が見つかりません' in r.text
+        assert count_events(db) == before
+
+        # schedule on a Saturday: saved, with the weekend warning; the weekday shown
+        r = clerk.post("/console/meetings/new", schedule_form(csrf, date="R8.5.23", start_time="14:00"))
+        assert r.status == 303
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        page = clerk.get(r.headers["location"])
+        assert "令和8年5月23日（土）" in page.text and "土曜日です（土日・祝日）" in page.text
+        assert "第1回幹事会" in page.text
+        scheduled = [e for e in events(db) if type(e).__name__ == "MeetingScheduled"]
+        assert len(scheduled) == 1 and scheduled[0].actor == "clerk"
+        # the same ordinal again: refused beside the field, in Japanese
+        r = clerk.post("/console/meetings/new", schedule_form(csrf))
+        assert r.status == 400 and 'id="e-ordinal">第1回幹事会（令和8年度）はすでに登録されています' in r.text
+
+        # reschedule
+        v = page.version()
+        r = clerk.post(f"/console/meetings/{mid}/reschedule", {"csrf_token": csrf, "version": v,
+                                                              "date": "令和8年5月27日", "reason": "会場の都合により"})
+        assert r.status == 303, r.text
+        page = clerk.get(f"/console/meetings/{mid}")
+        assert "令和8年5月27日（水）" in page.text and "会場の都合により" in page.text
+
+        # a stale form (someone else changed the meeting since the page was shown): nothing written, input kept
+        stale_version = page.version()
+        with Kyogikai(db, actor="別の担当者") as app:
+            app.change_details(mid, venue="県庁西庁舎")
+        before = count_events(db)
+        r = clerk.post(f"/console/meetings/{mid}/reschedule", {"csrf_token": csrf, "version": stale_version,
+                                                              "date": "令和8年6月3日"})
+        assert r.status == 409 and "ほかの人がこの予定を変更しました" in r.text
+        assert 'value="令和8年6月3日"' in r.text and "県庁西庁舎" in r.text
+        assert count_events(db) == before
+        v = r.version()
+
+        # agenda, outcome, attendance, hold
+        assert clerk.post(f"/console/meetings/{mid}/agenda", {"csrf_token": csrf, "version": v,
+                                                             "agenda": "令和8年度事業計画について\n予算について"}).status == 303
+        v = clerk.get(f"/console/meetings/{mid}").version()
+        assert clerk.post(f"/console/meetings/{mid}/outcome", {"csrf_token": csrf, "version": v, "item": "1",
+                                                              "outcome": "原案どおり承認"}).status == 303
+        page = clerk.get(f"/console/meetings/{mid}")
+        with Kyogikai(db, actor="test") as app:
+            nagoya = app.member("名古屋市")["id"]
+            toyohashi = app.member("豊橋市")["id"]
+        r = clerk.post(f"/console/meetings/{mid}/attendance", {"csrf_token": csrf, "version": page.version(),
+                                                              f"att_{nagoya}": "present", f"att_{toyohashi}": "absent"})
+        assert r.status == 303
+        page = clerk.get(f"/console/meetings/{mid}")
+        assert "原案どおり承認" in page.text and "名古屋市: 出席" in page.text
+
+        # cancel: a confirmation page first (nothing written), then cancelled; then reinstated
+        before = count_events(db)
+        r = clerk.post(f"/console/meetings/{mid}/cancel", {"csrf_token": csrf, "version": page.version(),
+                                                          "reason": "議題なしのため"})
+        assert r.status == 200 and "中止の確認" in r.text and 'name="confirm" value="yes"' in r.text
+        assert count_events(db) == before
+        r = clerk.post(f"/console/meetings/{mid}/cancel", {"csrf_token": csrf, "version": page.version(),
+                                                          "reason": "議題なしのため", "confirm": "yes"})
+        assert r.status == 303
+        page = clerk.get(f"/console/meetings/{mid}")
+        assert "中止" in page.text and "議題なしのため" in page.text
+        # an action the domain refuses: its message in Japanese, nothing written
+        before = count_events(db)
+        r = clerk.post(f"/console/meetings/{mid}/agenda", {"csrf_token": csrf, "version": page.version(),
+                                                          "agenda": "追加の議題"})
+        assert r.status == 400 and "中止された予定は変更できません" in r.text
+        assert count_events(db) == before
+        assert clerk.post(f"/console/meetings/{mid}/reinstate", {"csrf_token": csrf,
+                                                                "version": page.version()}).status == 303
+        page = clerk.get(f"/console/meetings/{mid}")
+        assert clerk.post(f"/console/meetings/{mid}/hold", {"csrf_token": csrf, "version": page.version(),
+                                                           "date": ""}).status == 303
+        page = clerk.get(f"/console/meetings/{mid}")
+        assert "開催済" in page.text
+
+        # every event of the meeting has the logged-in clerk (or the other clerk) as actor
+        with Kyogikai(db, actor="test") as app:
+            actors = {e.actor for e in app.history(mid)}
+        assert actors == {"clerk", "別の担当者"}
+        # history in JST on the page, the log page, the list
+        assert "日本時間" in page.text
+        log_page = clerk.get("/console/log")
+        assert log_page.status == 200 and "MeetingCancelled" in log_page.text and "clerk" in log_page.text
+        listing = clerk.get("/console/meetings?fiscal_year=令和8年度")
+        assert listing.status == 200 and f"/console/meetings/{mid}" in listing.text
+        assert clerk.get("/console/meetings?fiscal_year=xyz").status == 400
+
+        # logout ends the session
+        assert clerk.post("/console/logout", {"csrf_token": csrf}).status == 303
+        assert clerk.get("/console/").status == 303
+
+
+def test_admin_manages_users(db, tmp_path):
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        admin = Browser(srv.base)
+        assert admin.login("admin", ADMIN_PW).status == 303
+        page = admin.get("/console/users")
+        assert page.status == 200 and "clerk" in page.text
+        csrf = page.csrf()
+        # a short password and a mismatch: errors beside the fields, nothing written
+        before = count_events(db)
+        r = admin.post("/console/users/add", {"csrf_token": csrf, "username": "tanaka", "role": "clerk",
+                                              "password": "short", "password2": "short"})
+        assert r.status == 400 and 'id="e-password">パスワードは12文字以上にしてください。' in r.text
+        assert 'value="tanaka"' in r.text and "short" not in r.text.split("</style>")[1]
+        r = admin.post("/console/users/add", {"csrf_token": csrf, "username": "tanaka", "role": "clerk",
+                                              "password": "long-password-1", "password2": "long-password-2"})
+        assert r.status == 400 and "一致しません" in r.text
+        assert count_events(db) == before
+        r = admin.post("/console/users/add", {"csrf_token": csrf, "username": "Tanaka", "role": "clerk",
+                                              "password": "tanaka-password-1", "password2": "tanaka-password-1"})
+        assert r.status == 303
+        tanaka = Browser(srv.base)
+        assert tanaka.login("TANAKA", "tanaka-password-1").status == 303
+        tanaka_csrf = tanaka.get("/console/meetings/new").csrf()
+        assert admin.post("/console/users/tanaka/role", {"csrf_token": csrf, "role": "admin"}).status == 303
+        # disabling needs the confirmation box
+        assert admin.post("/console/users/tanaka/disable", {"csrf_token": csrf}).status == 400
+        assert admin.post("/console/users/tanaka/disable", {"csrf_token": csrf, "confirm": "yes"}).status == 303
+        # tanaka's open session ended with the disabling (by an admin through the console)
+        n = count_events(db)
+        assert tanaka.get("/console/meetings/new").status == 303
+        assert tanaka.post("/console/meetings/new", schedule_form(tanaka_csrf)).status == 403
+        assert count_events(db) == n
+        r = admin.post("/console/users/admin/role", {"csrf_token": csrf, "role": "clerk"})
+        assert r.status == 400 and "最後の管理者" in r.text
+        acct = [e for e in events(db) if type(e).__name__.startswith("User")]
+        assert [(type(e).__name__, e.name, e.actor) for e in acct[-3:]] == [
+            ("UserAdded", "tanaka", "admin"), ("UserRoleChanged", "tanaka", "admin"), ("UserDisabled", "tanaka", "admin")]
+        page = admin.get("/console/users")
+        assert "tanaka を無効化" in page.text
+        # no password or hash anywhere in the log
+        with Kyogikai(db, actor="test") as app:
+            dump = repr([e.payload() for _, e in app.log()])
+        assert "argon2" not in dump and "tanaka-password" not in dump
+
+
+def test_secure_cookie_on_https_and_serve_warning(db, tmp_path):
+    from kyogikai.web import create_app
+    from kyogikai.web.console import routes
+
+    from .test_feeds_support import ThreadServer
+
+    setup_council(db)
+    app = create_app(lambda: Kyogikai(db, actor="web"), base_url="https://kyogikai.example.lg.jp", extra_routes=routes)
+    with ThreadServer(app) as srv:
+        b = Browser(srv.base)
+        r = b.login("admin", ADMIN_PW)
+        assert r.status == 303
+        cookie = next(c for c in r.set_cookies if c.startswith("kyogikai_console="))
+        assert "Secure" in cookie and "HttpOnly" in cookie
+        assert "strict-transport-security" in b.get("/console/").headers
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", db, "serve", "--host", "0.0.0.0",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, out = time.time() + 30, b""
+        while time.time() < deadline and b"warning:" not in out:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        assert b"passwords and session cookies would travel in clear" in out
+    finally:
+        proc.terminate()
+        proc.wait(15)
