@@ -181,15 +181,16 @@ def test_written_votes_tally_outcome_and_report(cli: CLI, db: str) -> None:
     assert [r["member"] for r in cli("meeting", "answers", w, "--json", "--pending").json()["rows"]] == ["岡崎市"]
     text = cli("meeting", "answers", w).out
     assert "議案1 規約の改正について：構成団体4、賛成2、反対1、棄権0、未回答1 → 集計中" in text
-    # closed (recorded as held): outcome derived by majority of votes cast, unless a clerk recorded one
-    cli("meeting", "hold", w)
+    # closed (recorded as held — ended early, today, since a meeting cannot be held before it starts):
+    # outcome derived by majority of votes cast, unless a clerk recorded one
+    cli("meeting", "hold", w, "--date", day(0))
     cli("meeting", "agenda", "outcome", w, "2", "継続協議")
     items = cli("meeting", "answers", w, "--json").json()["items"]
     assert [(i["outcome"], i["outcome_source"]) for i in items] == [("可決", "derived"), ("継続協議", "recorded")]
     # votes are closed once held
     cli("meeting", "vote", w, "--item", "1", "--member", "岡崎市", "--vote", "for", expect=2)
     # the annual report prints the tally beside the items
-    fy = ans.dates.fiscal_year(today() + dt.timedelta(days=10))
+    fy = ans.dates.fiscal_year(today())
     report = cli("report", "--fiscal-year", str(fy)).out
     assert "・規約の改正について（書面表決：賛成2、反対1、未回答1）" in report
     assert "・役員の選任について（書面表決：賛成1、反対2、未回答1）" in report
@@ -220,11 +221,11 @@ def test_participation_shows_answered_versus_attended(cli: CLI, db: str) -> None
     cli("meeting", "answer", m, "--member", "豊橋市", "--answer", "proxy", "--proxy", "山田")
     cli("meeting", "answer", m, "--member", "岡崎市", "--answer", "absent")
     cli("meeting", "vote", w, "--item", "1", "--member", "愛知県", "--vote", "for")
-    cli("meeting", "hold", m)
-    cli("meeting", "hold", w)
+    cli("meeting", "hold", m, "--date", day(0))        # held today (brought forward): it cannot be held before
+    cli("meeting", "hold", w, "--date", day(0))
     cli("meeting", "attendance", m, "--present", "名古屋市", "--absent", "豊橋市", "--absent", "岡崎市")
-    fy = pt.dates.fiscal_year(today() + dt.timedelta(days=20))
-    fy_w = pt.dates.fiscal_year(today() + dt.timedelta(days=10))
+    fy = pt.dates.fiscal_year(today())
+    fy_w = fy
     body = cli("participation", "--body", "幹事会", "--fiscal-year", str(fy), "--format", "json").json()
     a_ = {r["name"]: r for r in body["answers"]["members"]}
     # 豊橋市 answered (by proxy) that it would attend, and did not: visible

@@ -298,7 +298,7 @@ def test_secure_cookie_on_https_and_serve_warning(db, tmp_path):
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline, out = time.time() + 30, b""
-        while time.time() < deadline and b"warning:" not in out:
+        while time.time() < deadline and b"travel in clear" not in out:
             line = proc.stdout.readline()
             if not line:
                 break

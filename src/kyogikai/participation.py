@@ -584,10 +584,13 @@ def safe_cell(v: Any) -> Any:
     """A CSV cell a spreadsheet will not evaluate: text starting with = + - @ tab CR or LF gets a quote.
 
     Also their full-width and small forms (＝＋－＠, ﹦﹢﹣﹫ — NFKC gives the ASCII character, which a
-    Japanese spreadsheet may do too) and the minus sign U+2212.
+    Japanese spreadsheet may do too) and the minus sign U+2212.  Our own mark for "not on the roster"
+    (a lone ``－``, which no spreadsheet evaluates) stays as it is.
     """
     if v is None:
         return ""
+    if v == NOT_ON_ROSTER:
+        return v
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return v
     s = str(v)
@@ -689,7 +692,9 @@ def _env() -> Any:
         css = resources.files("kyogikai").joinpath("templates", "web.css").read_text(encoding="utf-8")
         _ENV = Environment(loader=PackageLoader("kyogikai", "templates"), autoescape=True, trim_blocks=True,
                            lstrip_blocks=True)
-        _ENV.globals.update(css=Markup(css), base_url="")
+        from .domain.council import DEFAULT_NAME
+
+        _ENV.globals.update(css=Markup(css), base_url="", council={"name": DEFAULT_NAME, "short_name": None})
     return _ENV
 
 

@@ -203,6 +203,7 @@ class ReadStore:
 
     int_type = "INTEGER"
     existing_tables_sql: str | None = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    commits = 0   # write transactions committed on this connection (which SQLite's data_version does not count)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
@@ -277,6 +278,8 @@ class SQLiteReadStore(ReadStore):
         else:
             self._open = None
             self.conn.commit()
+            if write:
+                self.commits += 1
         finally:
             self._open = None
             cur.close()
@@ -342,6 +345,8 @@ class PostgresReadStore(ReadStore):
         else:
             self._open = None
             cur.execute(b"COMMIT")
+            if write:
+                self.commits += 1
         finally:
             self._open = None
             cur.close()

@@ -81,7 +81,7 @@ def _page(request: Request, site: Any, token: str, member: dict[str, Any], *, st
     today = site.today()
     meetings = site.read(lambda f: ans.member_meetings(f.app, member["id"], today))
     html = site.env.get_template(TEMPLATE).render(
-        request=request, today=today, member=member, meetings=meetings, error=error, notice=notice,
+        request=request, today=today, council=site.council, member=member, meetings=meetings, error=error, notice=notice,
         csrf=csrf_token(token), action=f"{site.base_url}/private/{token}/answers",
         participation=f"{site.base_url}/private/{token}/participation",
         calendar=f"{site.base_url}/private/{token}/calendar.ics",

@@ -112,6 +112,7 @@ def _put(target: Path, body: bytes, wanted: set[Path], counts: dict[str, int]) -
     if target.is_file() and target.read_bytes() == body:
         counts["unchanged"] += 1
         return
+    target.parent.mkdir(parents=True, exist_ok=True)  # folders under the export root only
     write_atomically(target, body)
     counts["written"] += 1
 

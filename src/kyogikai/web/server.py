@@ -314,7 +314,7 @@ class FastPath:
             assert feeds is not None
             if kind == "index":
                 today = site.today()
-                data = {"catalogue": feeds.catalogue(), "upcoming": feeds.upcoming(today)}
+                data = {"catalogue": feeds.catalogue(), "upcoming": feeds.upcoming(today), "council": feeds.council}
             elif kind == "private":
                 feed = feeds.private_feed(ref or "")
             else:
