@@ -5,16 +5,17 @@ in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on decl
 three adapters: SQLite (same file as the events), PostgreSQL (same schema) and memory (for
 ``--as-of``: the same projection code over the events recorded up to a moment).
 
-Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we poll): under a
-write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock), read each
-projection's position, read the next batch of notifications after the lowest one, apply them, and
-write the rows and the new positions in the same transaction.  A crash or a concurrent catch-up
-therefore never applies an event twice or skips one.  Batches go on in the same transaction to the
-end of the log (up to ``Runtime.MAX_TRANSACTION`` events), so a commit always ends where a writer's
-transaction ended and no reader sees half of a command; the same transaction extends the hash
-chain (:mod:`kyogikai.ledger`).  A projection whose ``VERSION`` changed is reset in one transaction
-(tables and position together) and rebuilt from the log on its next catch-up; ``rebuild`` resets
-in the transaction of its first piece.  On PostgreSQL a read transaction is ``REPEATABLE READ``:
+Writing (:meth:`Runtime.write`, the save of every command, import and restore): ONE transaction
+under the write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock) inserts
+the events, chains them (:mod:`kyogikai.ledger`), applies them to every read model and records the
+positions.  Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we poll)
+is for events written by other processes only: under the same lock, read each projection's
+position, apply the notifications after the lowest one, and write the rows and the new positions
+in the same transaction, to the end of the log (up to ``Runtime.MAX_TRANSACTION`` events), so a
+commit always ends where a writer's transaction ended.  A crash or a concurrent catch-up therefore
+never applies an event twice or skips one.  ``rebuild`` — and a projection that is new or whose
+``VERSION`` changed — fills fresh tables and swaps them in atomically, bumping the read-model
+generation (:meth:`Runtime.generation`).  On PostgreSQL a read transaction is ``REPEATABLE READ``:
 its queries see one snapshot, as SQLite's WAL gives.
 """
 
