@@ -137,7 +137,8 @@ class Kyogikai:
             yield
             return
         self.sync()
-        with self.reads.transaction() as tx:
+        self.runtime.prepare()
+        with self.reads.transaction() as tx, self.runtime.unit(tx):
             self.store.cursor = tx.c
             try:
                 yield

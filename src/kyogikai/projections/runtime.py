@@ -390,6 +390,7 @@ class Runtime:
     def __init__(self, store: EventStore, reads: ReadStore, projections: Sequence[ModuleType], batch: int = 1000) -> None:
         self.store, self.reads, self.projections, self.batch = store, reads, list(projections), batch
         self._prepared = False
+        self._unit: dict[str, Any] | None = None
         self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
 
     # -- tables ----------------------------------------------------------------------------------
@@ -447,7 +448,7 @@ class Runtime:
 
     def positions(self) -> dict[str, int]:
         self.prepare()
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:
             found = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
         return {p.NAME: found.get(p.NAME, 0) for p in self.projections}
 
@@ -455,7 +456,7 @@ class Runtime:
         """A number that changes whenever read models are replaced (a rebuild, a new projection
         VERSION): with the log's position it keys any cache of renderings."""
         self.prepare()
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:   # one statement, no transaction round trips
             row = rows.get(POSITIONS, self.GENERATION)
         return int(row["position"]) if row else 0
 
@@ -483,9 +484,16 @@ class Runtime:
         self.prepare()
         kind = self.store.location.kind
         positions: list[int] = []
+        unit = self._unit
         with self.reads.transaction() as tx:
-            rows = CachedRows(tx.c, tx.ph)
-            pos, head = self._pending(rows)
+            if unit is None:
+                rows = CachedRows(tx.c, tx.ph)
+                pos, head = self._pending(rows)
+            else:   # inside a unit of work: its row cache, positions and chain head carry over
+                rows = unit["rows"]
+                if unit["pos"] is None:
+                    unit["pos"], unit["head"] = self._pending(rows)
+                pos, head = unit["pos"], unit["head"]
             links: list[tuple[int, str, str]] = []
             for i in range(0, len(stored), self.batch):
                 chunk = list(stored[i:i + self.batch])
@@ -505,7 +513,10 @@ class Runtime:
                         self.ledger.store_links(tx.c, links)
                     links = []
                     rows.flush()
-            if positions:
+                    rows.cache.clear()
+            if positions and unit is not None:
+                unit["head"], unit["last"] = head, positions[-1]   # positions are written when the unit ends
+            elif positions:
                 for p in self.projections:
                     rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                          "position": max(positions[-1], pos.get(p.NAME, 0))})
@@ -514,6 +525,25 @@ class Runtime:
                     self.ledger.store_links(tx.c, links)
                 rows.flush()
         return positions
+
+    @contextmanager
+    def unit(self, tx: SQLRows) -> Iterator[None]:
+        """Inside the caller's open write transaction: the writes within share one row cache, the
+        positions and the chain head are read once and the positions written once, at the end."""
+        if self._unit is not None:
+            yield
+            return
+        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None}
+        try:
+            yield
+            u = self._unit
+            if u["last"] is not None:
+                for p in self.projections:
+                    u["rows"].put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                              "position": max(u["last"], u["pos"].get(p.NAME, 0))})
+                u["rows"].flush()
+        finally:
+            self._unit = None
 
     def _pending(self, rows: CachedRows) -> tuple[dict[str, int], tuple[int, str]]:
         """Inside a write transaction: apply what others wrote since the read models' positions;
