@@ -490,6 +490,7 @@ class Runtime:
                 rows = CachedRows(tx.c, tx.ph)
                 pos, head = self._pending(rows)
             else:   # inside a unit of work: its row cache, positions and chain head carry over
+                unit.pop("reads", None)   # answers memoised by Kyogikai.rows until this write
                 rows = unit["rows"]
                 if unit["pos"] is None:
                     unit["pos"], unit["head"] = self._pending(rows)
