@@ -244,13 +244,14 @@ class ReadStore:
     def close(self) -> None:
         pass
 
-    def data_version(self) -> int | None:
-        """A number that changes when another connection commits to the database (None: unknown)."""
+    def data_version(self) -> Any:
+        """A value that changes when anyone — another connection or this one — commits (None: unknown)."""
         return None
 
 
 class SQLiteReadStore(ReadStore):
     _open: SQLRows | None = None
+    _commits = 0   # write transactions committed on this connection (see data_version)
 
     def __init__(self, path: str) -> None:
         try:
@@ -278,6 +279,8 @@ class SQLiteReadStore(ReadStore):
         else:
             self._open = None
             self.conn.commit()
+            if write:
+                self._commits += 1
         finally:
             self._open = None
             cur.close()
@@ -296,8 +299,9 @@ class SQLiteReadStore(ReadStore):
     def close(self) -> None:
         self.conn.close()
 
-    def data_version(self) -> int | None:
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+    def data_version(self) -> Any:
+        # PRAGMA data_version moves when ANOTHER connection commits; commands now write on this one
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self._commits
 
 
 class PostgresReadStore(ReadStore):
