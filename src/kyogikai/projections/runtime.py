@@ -709,49 +709,46 @@ class Runtime:
               last_try: bool) -> bool:
         """The swap transaction; False when it should be tried again after another piece."""
         kind = self.store.location.kind
-        try:
-            with self.reads.transaction() as tx:
-                if select_after(tx.c, kind, position, 1):   # written since the last piece
-                    if kind == "postgres" and not last_try:
-                        return False   # another piece first, so the swap itself writes no rows
-                    rows = CachedRows(tx.c, tx.ph, names)
-                    while True:
-                        notes = select_after(tx.c, kind, position, self.batch)
-                        for n in notes:
-                            e = self.store._domain(n, f"event at position {n.id}")
-                            for p in targets:
-                                p.apply(e, rows)
-                        if notes:
-                            position = notes[-1].id
-                        if len(notes) < self.batch:
-                            break
-                    rows.flush()
-                if kind == "postgres":
-                    # take every table at once or none (NOWAIT): never wait holding some while a reader
-                    # holds others, which could deadlock a reader
-                    existing = {r[0] for r in tx.execute(self.reads.existing_tables_sql or "")}
-                    tables = ", ".join([n for n in names if n in existing] + list(names.values()))
-                    tx.c.execute("SAVEPOINT swap")
-                    try:
-                        tx.c.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE" + ("" if last_try else " NOWAIT"))
-                    except Exception as exc:
-                        if type(exc).__name__ != "LockNotAvailable":
-                            raise
-                        tx.c.execute("ROLLBACK TO SAVEPOINT swap")
-                        time.sleep(0.05)
-                        return False
-                for old, new in names.items():
-                    tx.c.execute(f"DROP TABLE IF EXISTS {old}")
-                    tx.c.execute(f"ALTER TABLE {new} RENAME TO {old}")
-                for p in targets:
-                    tx.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": position})
-                gen = tx.get(POSITIONS, self.GENERATION)
-                tx.put(POSITIONS, {"projection": self.GENERATION, "version": 0,
-                                   "position": (gen["position"] if gen else 0) + 1})
-                tx.delete(POSITIONS, lease)
-            return True
-        except BaseException:
-            raise
+        with self.reads.transaction() as tx:
+            if select_after(tx.c, kind, position, 1):   # written since the last piece
+                if kind == "postgres" and not last_try:
+                    return False   # another piece first, so the swap itself writes no rows
+                rows = CachedRows(tx.c, tx.ph, names)
+                while True:
+                    notes = select_after(tx.c, kind, position, self.batch)
+                    for n in notes:
+                        e = self.store._domain(n, f"event at position {n.id}")
+                        for p in targets:
+                            p.apply(e, rows)
+                    if notes:
+                        position = notes[-1].id
+                    if len(notes) < self.batch:
+                        break
+                rows.flush()
+            if kind == "postgres":
+                # take every table at once or none (NOWAIT): never wait holding some while a reader
+                # holds others, which could deadlock a reader
+                existing = {r[0] for r in tx.execute(self.reads.existing_tables_sql or "")}
+                tables = ", ".join([n for n in names if n in existing] + list(names.values()))
+                tx.c.execute("SAVEPOINT swap")
+                try:
+                    tx.c.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE" + ("" if last_try else " NOWAIT"))
+                except Exception as exc:
+                    if type(exc).__name__ != "LockNotAvailable":
+                        raise
+                    tx.c.execute("ROLLBACK TO SAVEPOINT swap")
+                    time.sleep(0.05)
+                    return False
+            for old, new in names.items():
+                tx.c.execute(f"DROP TABLE IF EXISTS {old}")
+                tx.c.execute(f"ALTER TABLE {new} RENAME TO {old}")
+            for p in targets:
+                tx.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": position})
+            gen = tx.get(POSITIONS, self.GENERATION)
+            tx.put(POSITIONS, {"projection": self.GENERATION, "version": 0,
+                               "position": (gen["position"] if gen else 0) + 1})
+            tx.delete(POSITIONS, lease)
+        return True
 
     def _shadow_tables(self, tx: SQLRows, token: str) -> list[str]:
         if self.reads.existing_tables_sql is None:
