@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -150,7 +151,7 @@ def copy_sqlite(src: str, dst: str) -> None:
 def spawn(db: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "KYOGIKAI_ACTOR": "crash-trial"}
     env.pop("KYOGIKAI_DEBUG", None)
-    # a killed import leaves its scratch copy (staging.py) in TMPDIR: keep it with the trial's files
+    # the trial's own temporary folder: a killed process must leave nothing there (checked after each trial)
     env["TMPDIR"] = os.environ.get("KYOGIKAI_TRIAL_TMP", tempfile.gettempdir())
     return subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", db, *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -254,6 +255,11 @@ def run_trials(what: str, backend: str, trials: int, seed: int, work: Path, pg_u
                 delay = rng.uniform(0.25, 0.9 * full)
                 killed = kill_after(spawn(db, "import-report", path), delay)
                 out.killed += killed
+                left = sorted(p.name for p in scratch.iterdir())
+                if left:
+                    out.failures.append(f"trial {i}: the killed import left {left} in the temporary folder")
+                    for p in scratch.iterdir():
+                        shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
                 n0 = events_in(db)
                 if n0 not in (0, ref["events"]):
                     out.failures.append(f"trial {i}: a killed import left {n0} of {ref['events']} events")

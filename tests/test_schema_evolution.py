@@ -30,6 +30,22 @@ def insert_v1_reschedule(db: str, meeting_id: str, state: dict = V1_STATE, topic
     with Kyogikai(db, actor="t") as k:
         version = len(k.store.load(__import__("uuid").UUID(meeting_id)))
     insert_raw_event(db, meeting_id, version + 1, f"kyogikai:MeetingRescheduled:v{topic_version}", v1_bytes(state))
+    chain_new_events(db)   # as the older kyogikai that wrote it chained it
+
+
+def chain_new_events(db: str) -> None:
+    """Chain the stored events after the chain head (what kyogikai does in the transaction that stores them)."""
+    from kyogikai.ledger import GENESIS, event_digest, link
+
+    from .dbtools import pos_col
+
+    head = execute(db, "SELECT position, hash FROM kyogikai_chain ORDER BY position DESC LIMIT 1")
+    pos, prev = head[0] if head else (0, GENESIS)
+    for p, oid, v, topic, st in execute(db, f"SELECT {pos_col(db)}, originator_id, originator_version, topic, state "
+                                            f"FROM stored_events WHERE {pos_col(db)} > ? ORDER BY {pos_col(db)}", (pos,)):
+        digest = event_digest(oid, v, topic, bytes(st))
+        prev = link(prev, p, digest)
+        execute(db, "INSERT INTO kyogikai_chain (position, event_hash, hash) VALUES (?, ?, ?)", (p, digest, prev))
 
 
 def test_v1_shape_needs_the_upcaster():

@@ -149,7 +149,8 @@ class Kyogikai:
             yield
             return
         self.sync()
-        with self.reads.transaction() as tx:
+        self.runtime.prepare()
+        with self.reads.transaction() as tx, self.runtime.unit(tx):
             self.store.cursor = tx.c
             try:
                 yield
@@ -161,6 +162,14 @@ class Kyogikai:
             return rows.execute(sql, params)
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
+        unit = self.runtime._unit
+        if unit is not None:   # inside atomic(): the same question between two writes has the same answer
+            key = (table.name, tuple(order), tuple(sorted(where.items())))
+            memo = unit.setdefault("reads", {})
+            if key not in memo:
+                with self.reads.statement() as rows:
+                    memo[key] = rows.find(table, order, **where)
+            return [dict(r) for r in memo[key]]
         with self.reads.statement() as rows:
             return rows.find(table, order, **where)
 

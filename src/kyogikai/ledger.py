@@ -45,17 +45,17 @@ GENESIS = "0" * 64
 
 def event_digest(originator_id: Any, version: int, topic: str, state: bytes) -> str:
     """sha256 over the stored event's own fields (length-prefixed, so no two encodings collide)."""
-    h = hashlib.sha256()
     if isinstance(state, str):  # an edit by hand (SQL replace()) can turn the BLOB into TEXT
         state = state.encode("utf-8", "surrogatepass")
-    try:
-        oid = str(UUID(str(originator_id))).encode()
-    except ValueError:  # an id edited into something that is no UUID
-        oid = b"!" + str(originator_id).encode("utf-8", "surrogatepass")
-    for part in (oid, str(version).encode(), str(topic).encode("utf-8", "surrogatepass"), bytes(state or b"")):
-        h.update(len(part).to_bytes(8, "big"))
-        h.update(part)
-    return h.hexdigest()
+    if isinstance(originator_id, UUID):
+        oid = str(originator_id).encode()
+    else:
+        try:
+            oid = str(UUID(str(originator_id))).encode()
+        except ValueError:  # an id edited into something that is no UUID
+            oid = b"!" + str(originator_id).encode("utf-8", "surrogatepass")
+    parts = (oid, str(version).encode(), str(topic).encode("utf-8", "surrogatepass"), bytes(state or b""))
+    return hashlib.sha256(b"".join(len(p).to_bytes(8, "big") + p for p in parts)).hexdigest()
 
 
 def link(prev: str, position: int, digest: str) -> str:

@@ -106,7 +106,7 @@ class FeedService:
         self.app, self.base_url = app, base_url
         self._seen = -1
         self._generation = -1
-        self._version: tuple[int | None, int] | None = None
+        self._version: Any = None
         # rendered feeds, valid while the log stands where it stood when they were rendered
         self._rendered: dict[tuple, Feed | None] = {}
         self._council: dict[str, Any] | None = None
@@ -114,9 +114,8 @@ class FeedService:
     # -- freshness -------------------------------------------------------------------------------
     def fresh(self) -> None:
         """Apply events recorded since the last look (by this or any other process)."""
-        # SQLite: a pragma, no query, tells whether another connection wrote; our own commits are counted
-        version = (self.app.reads.data_version(), self.app.reads.commits)
-        if version[0] is not None and version == self._version and self._seen >= 0:
+        version = self.app.reads.data_version()  # SQLite: a pragma, no query, tells whether anyone wrote
+        if version is not None and version == self._version and self._seen >= 0:
             return
         top = self.app.store.max_position()
         generation = self.app.runtime.generation()   # changes when read models are replaced (rebuild)

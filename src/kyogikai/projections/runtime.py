@@ -5,16 +5,17 @@ in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on decl
 three adapters: SQLite (same file as the events), PostgreSQL (same schema) and memory (for
 ``--as-of``: the same projection code over the events recorded up to a moment).
 
-Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we poll): under a
-write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock), read each
-projection's position, read the next batch of notifications after the lowest one, apply them, and
-write the rows and the new positions in the same transaction.  A crash or a concurrent catch-up
-therefore never applies an event twice or skips one.  Batches go on in the same transaction to the
-end of the log (up to ``Runtime.MAX_TRANSACTION`` events), so a commit always ends where a writer's
-transaction ended and no reader sees half of a command; the same transaction extends the hash
-chain (:mod:`kyogikai.ledger`).  A projection whose ``VERSION`` changed is reset in one transaction
-(tables and position together) and rebuilt from the log on its next catch-up; ``rebuild`` resets
-in the transaction of its first piece.  On PostgreSQL a read transaction is ``REPEATABLE READ``:
+Writing (:meth:`Runtime.write`, the save of every command, import and restore): ONE transaction
+under the write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock) inserts
+the events, chains them (:mod:`kyogikai.ledger`), applies them to every read model and records the
+positions.  Catching up (the eventsourcing 9.5 SQLite recorder cannot ``subscribe()``, so we poll)
+is for events written by other processes only: under the same lock, read each projection's
+position, apply the notifications after the lowest one, and write the rows and the new positions
+in the same transaction, to the end of the log (up to ``Runtime.MAX_TRANSACTION`` events), so a
+commit always ends where a writer's transaction ended.  A crash or a concurrent catch-up therefore
+never applies an event twice or skips one.  ``rebuild`` — and a projection that is new or whose
+``VERSION`` changed — fills fresh tables and swaps them in atomically, bumping the read-model
+generation (:meth:`Runtime.generation`).  On PostgreSQL a read transaction is ``REPEATABLE READ``:
 its queries see one snapshot, as SQLite's WAL gives.
 """
 
@@ -203,7 +204,6 @@ class ReadStore:
 
     int_type = "INTEGER"
     existing_tables_sql: str | None = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    commits = 0   # write transactions committed on this connection (which SQLite's data_version does not count)
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:  # pragma: no cover - abstract
@@ -244,13 +244,14 @@ class ReadStore:
     def close(self) -> None:
         pass
 
-    def data_version(self) -> int | None:
-        """A number that changes when another connection commits to the database (None: unknown)."""
+    def data_version(self) -> Any:
+        """A value that changes when anyone — another connection or this one — commits (None: unknown)."""
         return None
 
 
 class SQLiteReadStore(ReadStore):
     _open: SQLRows | None = None
+    _commits = 0   # write transactions committed on this connection (see data_version)
 
     def __init__(self, path: str) -> None:
         try:
@@ -279,7 +280,7 @@ class SQLiteReadStore(ReadStore):
             self._open = None
             self.conn.commit()
             if write:
-                self.commits += 1
+                self._commits += 1
         finally:
             self._open = None
             cur.close()
@@ -298,8 +299,9 @@ class SQLiteReadStore(ReadStore):
     def close(self) -> None:
         self.conn.close()
 
-    def data_version(self) -> int | None:
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+    def data_version(self) -> Any:
+        # PRAGMA data_version moves when ANOTHER connection commits; commands now write on this one
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self._commits
 
 
 class PostgresReadStore(ReadStore):
@@ -345,8 +347,6 @@ class PostgresReadStore(ReadStore):
         else:
             self._open = None
             cur.execute(b"COMMIT")
-            if write:
-                self.commits += 1
         finally:
             self._open = None
             cur.close()
@@ -395,6 +395,7 @@ class Runtime:
     def __init__(self, store: EventStore, reads: ReadStore, projections: Sequence[ModuleType], batch: int = 1000) -> None:
         self.store, self.reads, self.projections, self.batch = store, reads, list(projections), batch
         self._prepared = False
+        self._unit: dict[str, Any] | None = None
         self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
 
     # -- tables ----------------------------------------------------------------------------------
@@ -452,7 +453,7 @@ class Runtime:
 
     def positions(self) -> dict[str, int]:
         self.prepare()
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:
             found = {r["projection"]: r["position"] for r in rows.find(POSITIONS)}
         return {p.NAME: found.get(p.NAME, 0) for p in self.projections}
 
@@ -460,7 +461,7 @@ class Runtime:
         """A number that changes whenever read models are replaced (a rebuild, a new projection
         VERSION): with the log's position it keys any cache of renderings."""
         self.prepare()
-        with self.reads.transaction(write=False) as rows:
+        with self.reads.statement() as rows:   # one statement, no transaction round trips
             row = rows.get(POSITIONS, self.GENERATION)
         return int(row["position"]) if row else 0
 
@@ -488,9 +489,17 @@ class Runtime:
         self.prepare()
         kind = self.store.location.kind
         positions: list[int] = []
+        unit = self._unit
         with self.reads.transaction() as tx:
-            rows = CachedRows(tx.c, tx.ph)
-            pos, head = self._pending(rows)
+            if unit is None:
+                rows = CachedRows(tx.c, tx.ph)
+                pos, head = self._pending(rows)
+            else:   # inside a unit of work: its row cache, positions and chain head carry over
+                unit.pop("reads", None)   # answers memoised by Kyogikai.rows until this write
+                rows = unit["rows"]
+                if unit["pos"] is None:
+                    unit["pos"], unit["head"] = self._pending(rows)
+                pos, head = unit["pos"], unit["head"]
             links: list[tuple[int, str, str]] = []
             for i in range(0, len(stored), self.batch):
                 chunk = list(stored[i:i + self.batch])
@@ -510,7 +519,10 @@ class Runtime:
                         self.ledger.store_links(tx.c, links)
                     links = []
                     rows.flush()
-            if positions:
+                    rows.cache.clear()
+            if positions and unit is not None:
+                unit["head"], unit["last"] = head, positions[-1]   # positions are written when the unit ends
+            elif positions:
                 for p in self.projections:
                     rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                          "position": max(positions[-1], pos.get(p.NAME, 0))})
@@ -519,6 +531,25 @@ class Runtime:
                     self.ledger.store_links(tx.c, links)
                 rows.flush()
         return positions
+
+    @contextmanager
+    def unit(self, tx: SQLRows) -> Iterator[None]:
+        """Inside the caller's open write transaction: the writes within share one row cache, the
+        positions and the chain head are read once and the positions written once, at the end."""
+        if self._unit is not None:
+            yield
+            return
+        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None}
+        try:
+            yield
+            u = self._unit
+            if u["last"] is not None:
+                for p in self.projections:
+                    u["rows"].put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                              "position": max(u["last"], u["pos"].get(p.NAME, 0))})
+                u["rows"].flush()
+        finally:
+            self._unit = None
 
     def _pending(self, rows: CachedRows) -> tuple[dict[str, int], tuple[int, str]]:
         """Inside a write transaction: apply what others wrote since the read models' positions;
@@ -679,49 +710,46 @@ class Runtime:
               last_try: bool) -> bool:
         """The swap transaction; False when it should be tried again after another piece."""
         kind = self.store.location.kind
-        try:
-            with self.reads.transaction() as tx:
-                if select_after(tx.c, kind, position, 1):   # written since the last piece
-                    if kind == "postgres" and not last_try:
-                        return False   # another piece first, so the swap itself writes no rows
-                    rows = CachedRows(tx.c, tx.ph, names)
-                    while True:
-                        notes = select_after(tx.c, kind, position, self.batch)
-                        for n in notes:
-                            e = self.store._domain(n, f"event at position {n.id}")
-                            for p in targets:
-                                p.apply(e, rows)
-                        if notes:
-                            position = notes[-1].id
-                        if len(notes) < self.batch:
-                            break
-                    rows.flush()
-                if kind == "postgres":
-                    # take every table at once or none (NOWAIT): never wait holding some while a reader
-                    # holds others, which could deadlock a reader
-                    existing = {r[0] for r in tx.execute(self.reads.existing_tables_sql or "")}
-                    tables = ", ".join([n for n in names if n in existing] + list(names.values()))
-                    tx.c.execute("SAVEPOINT swap")
-                    try:
-                        tx.c.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE" + ("" if last_try else " NOWAIT"))
-                    except Exception as exc:
-                        if type(exc).__name__ != "LockNotAvailable":
-                            raise
-                        tx.c.execute("ROLLBACK TO SAVEPOINT swap")
-                        time.sleep(0.05)
-                        return False
-                for old, new in names.items():
-                    tx.c.execute(f"DROP TABLE IF EXISTS {old}")
-                    tx.c.execute(f"ALTER TABLE {new} RENAME TO {old}")
-                for p in targets:
-                    tx.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": position})
-                gen = tx.get(POSITIONS, self.GENERATION)
-                tx.put(POSITIONS, {"projection": self.GENERATION, "version": 0,
-                                   "position": (gen["position"] if gen else 0) + 1})
-                tx.delete(POSITIONS, lease)
-            return True
-        except BaseException:
-            raise
+        with self.reads.transaction() as tx:
+            if select_after(tx.c, kind, position, 1):   # written since the last piece
+                if kind == "postgres" and not last_try:
+                    return False   # another piece first, so the swap itself writes no rows
+                rows = CachedRows(tx.c, tx.ph, names)
+                while True:
+                    notes = select_after(tx.c, kind, position, self.batch)
+                    for n in notes:
+                        e = self.store._domain(n, f"event at position {n.id}")
+                        for p in targets:
+                            p.apply(e, rows)
+                    if notes:
+                        position = notes[-1].id
+                    if len(notes) < self.batch:
+                        break
+                rows.flush()
+            if kind == "postgres":
+                # take every table at once or none (NOWAIT): never wait holding some while a reader
+                # holds others, which could deadlock a reader
+                existing = {r[0] for r in tx.execute(self.reads.existing_tables_sql or "")}
+                tables = ", ".join([n for n in names if n in existing] + list(names.values()))
+                tx.c.execute("SAVEPOINT swap")
+                try:
+                    tx.c.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE" + ("" if last_try else " NOWAIT"))
+                except Exception as exc:
+                    if type(exc).__name__ != "LockNotAvailable":
+                        raise
+                    tx.c.execute("ROLLBACK TO SAVEPOINT swap")
+                    time.sleep(0.05)
+                    return False
+            for old, new in names.items():
+                tx.c.execute(f"DROP TABLE IF EXISTS {old}")
+                tx.c.execute(f"ALTER TABLE {new} RENAME TO {old}")
+            for p in targets:
+                tx.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": position})
+            gen = tx.get(POSITIONS, self.GENERATION)
+            tx.put(POSITIONS, {"projection": self.GENERATION, "version": 0,
+                               "position": (gen["position"] if gen else 0) + 1})
+            tx.delete(POSITIONS, lease)
+        return True
 
     def _shadow_tables(self, tx: SQLRows, token: str) -> list[str]:
         if self.reads.existing_tables_sql is None:
