@@ -393,7 +393,7 @@ def test_private_tokens_issue_show_once_hash_only_revoke(rich, svc, tmp_path):
     (["token", "issue", "--member", "愛知県", "--label", "x" * 101], "label: at most 100 characters"),
     (["token", "revoke", "zz"], "token:"),
     (["token", "revoke", "ffffffff"], "token: no token"),
-    (["feed", "-o", "A_FOLDER"], "'--output'"),
+    (["feed", "-o", "A_FOLDER"], "--output: "),
 ])
 def test_bad_input_one_line_error_nothing_written(rich, svc, tmp_path, args, message):
     db, _ = rich
