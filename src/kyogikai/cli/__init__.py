@@ -104,7 +104,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:  # writing the output failed (files go through kyogikai.files, which says which)
-        click.echo(f"error: cannot write the output: {e.strerror or e}", err=True)
+        if e.filename:  # a file system refusal not foreseen elsewhere: name the file (shortened)
+            click.echo(f"error: {_one_line(repr(str(e.filename)))}: {e.strerror or type(e).__name__}", err=True)
+        else:
+            click.echo(f"error: cannot write the output: {e.strerror or e}", err=True)
         return 4
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
