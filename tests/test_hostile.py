@@ -786,6 +786,39 @@ def test_texts_are_nfc_and_multiline_texts_keep_tab_and_newline(cli):
     assert "一行目\\n\\t二行目" in r.out, r.out
 
 
+class _Probe:
+    """An event class and aggregate made here, as another engineer's new command would make them."""
+
+    from uuid import uuid4
+
+    from kyogikai.domain.events import Aggregate, DomainEvent
+
+    class ProbeNoted(DomainEvent):
+        note: str
+        items: list[str] = []
+
+    class ProbeAggregate(Aggregate):
+        def apply_ProbeNoted(self, e) -> None:
+            self.note = e.note
+
+    new = staticmethod(lambda: _Probe.ProbeAggregate(_Probe.uuid4()))
+
+
+def test_every_new_event_class_goes_through_the_text_validator():
+    """The one place: Aggregate.trigger checks and NFC-normalises every string of any event class."""
+    from kyogikai.domain.events import DomainError
+
+    agg = _Probe.new()
+    with pytest.raises(DomainError, match=r"^note: .*U\+202E"):
+        agg.trigger(_Probe.ProbeNoted, "a", note="x\u202e")
+    with pytest.raises(DomainError, match=r"^items: .*U\+2029"):
+        agg.trigger(_Probe.ProbeNoted, "a", note="x", items=["ok", "a\u2029b"])
+    with pytest.raises(DomainError, match=r"^actor: .*U\+200B"):
+        agg.trigger(_Probe.ProbeNoted, "a\u200b", note="x")
+    e = agg.trigger(_Probe.ProbeNoted, "か\u3099", note="か\u3099\n\tok", items=["葛\U000e0100"])
+    assert (e.note, e.actor, e.items) == ("が\n\tok", "が", ["葛\U000e0100"])  # a variation selector stays
+
+
 def json_names(value) -> set[str]:
     out: set[str] = set()
     if isinstance(value, dict):

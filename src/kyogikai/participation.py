@@ -584,21 +584,22 @@ def safe_cell(v: Any) -> Any:
     """A CSV cell a spreadsheet will not evaluate: text starting with = + - @ tab CR or LF gets a quote.
 
     Also their full-width and small forms (＝＋－＠, ﹦﹢﹣﹫ — NFKC gives the ASCII character, which a
-    Japanese spreadsheet may do too) and the minus sign U+2212.  Our own mark for "not on the roster"
-    (a lone ``－``, which no spreadsheet evaluates) stays as it is.
+    Japanese spreadsheet may do too) and the minus sign U+2212, when something follows them (a lone
+    ``－`` is the matrix's "not on the roster" mark, no formula).
     """
     if v is None:
         return ""
-    if v == NOT_ON_ROSTER:
-        return v
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return v
     s = str(v)
-    first = unicodedata.normalize("NFKC", s[:1])[:1] if s else ""
-    return "'" + s if first in _FORMULA_START or s[:1] in _FORMULA_START else s
+    if s[:1] in _FORMULA_START:
+        return "'" + s
+    if len(s) > 1 and (s[0] == "\u2212" or unicodedata.normalize("NFKC", s[0])[:1] in _FORMULA_START):
+        return "'" + s
+    return s
 
 
-_FORMULA_START = frozenset("=+-@\t\r\n\u2212")
+_FORMULA_START = frozenset("=+-@\t\r\n")
 
 
 def csv_rows(rep: dict[str, Any]) -> list[list[Any]]:

@@ -116,7 +116,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:  # writing the output failed (files go through kyogikai.files, which says which)
-        _error(_("cannot write the output: {reason}").format(reason=e.strerror or e))
+        if e.filename:  # a file system refusal not foreseen elsewhere: name the file (shortened)
+            _error(f"{repr(str(e.filename))}: {e.strerror or type(e).__name__}")
+        else:
+            _error(_("cannot write the output: {reason}").format(reason=e.strerror or e))
         return 4
     except KeyboardInterrupt:
         _error(_("interrupted"))

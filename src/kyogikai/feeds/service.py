@@ -408,4 +408,4 @@ def write_atomically(target: Path, data: bytes, mtime: dt.datetime | None = None
     """
     from ..files import write_output
 
-    write_output(target, data, option=str(target), mode=0o644, mtime=mtime.timestamp() if mtime is not None else None)
+    write_output(target, data, option="file", mode=0o644, mtime=mtime.timestamp() if mtime is not None else None)
