@@ -175,6 +175,7 @@ class FastPath:
         self.shm: mmap.mmap | None = None       # self.wal.map, for the inline hot path
         self.fresh_sig: bytes | None = None      # WAL header when the entries were last known current
         self.gen = 0
+        self.state: Any = None                   # what the entries were rendered from (see _refresh_sync)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="kyogikai-db")
         self._running: asyncio.Future | None = None
         self._next: asyncio.Future | None = None
@@ -209,17 +210,22 @@ class FastPath:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     # -- freshness -------------------------------------------------------------------------------
-    def _refresh_sync(self) -> bytes | None:
-        """In the worker thread: apply what others recorded; returns the WAL header read before."""
+    def _refresh_sync(self) -> tuple[bytes | None, Any]:
+        """In the worker thread: apply what others recorded.
+
+        Returns the WAL header read before (None without one) and what the renderings depend on
+        (the log position the read models stand at, and a read-model generation where there is one).
+        """
         site = self.site
         if not site.lock.acquire(timeout=BUSY_WAIT):
             raise StoreBusy("the store is busy")
         try:
             sig = self.wal.read() if self.wal is not None else None
-            if site.feeds is None:
+            feeds = site.feeds
+            if feeds is None:
                 raise StoreBusy("the server is not started")
-            site.feeds.fresh()
-            return sig
+            feeds.fresh()
+            return sig, (getattr(feeds, "_seen", None), getattr(feeds, "generation", None))
         finally:
             site.lock.release()
 
@@ -233,10 +239,11 @@ class FastPath:
             self._running = None
             exc = task.exception()
             if exc is None:
-                sig = task.result()
-                if sig is None or sig != self.fresh_sig:
+                sig, state = task.result()
+                if state != self.state:
                     self.entries.clear()
                     self.gen += 1
+                    self.state = state
                 self.fresh_sig = sig
             else:
                 self.fresh_sig = None
@@ -322,7 +329,7 @@ class FastPath:
         finally:
             site.lock.release()
         if kind == "index":
-            html = site.env.get_template("web_index.html").render(request=None, today=today, **data)
+            html = site.env.get_template("web_index.html").render(request=_index_request(path), today=today, **data)
             headers = [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache"), *self.security]
             return Entry(200, html.encode(), headers, today=today)
         private = kind == "private"
@@ -398,6 +405,14 @@ class FastPath:
                 if ims is not None and not_modified(None, ims, entry.etag, entry.last_modified):
                     return 304, entry.headers_304, b"", lp
         return entry.status, entry.headers, entry.body, lp
+
+
+def _index_request(path: str) -> Any:
+    """A request object for templates rendered outside a request's handler (the cached index)."""
+    from starlette.requests import Request
+
+    return Request({"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+                    "query_string": b"", "headers": [], "scheme": "http", "server": None, "client": None})
 
 
 # --- RSGI in front of the ASGI app ------------------------------------------------------------
