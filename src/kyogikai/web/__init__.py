@@ -296,8 +296,12 @@ class Hardening:
             if log.isEnabledFor(logging.INFO):
                 client = scope.get("client") or ("-", 0)
                 params = scope.get("path_params")
-                token = params.get("token") if isinstance(params, dict) else None
-                path = log_path(scope.get("path", ""), str(token) if token else None, routed=params is not None)
+                path = scope.get("path", "")
+                if isinstance(params, dict):  # routed: each secret path parameter replaced by [token]
+                    for name, value in params.items():
+                        if value and any(w in name.lower() for w in ("token", "secret", "key")):
+                            path = path.replace(str(value), "[token]")
+                path = log_path(path, routed=params is not None)
                 log.info('%s "%s %s" %s', client[0], log_path(str(scope.get("method"))), path, status["code"])
 
 
