@@ -43,6 +43,7 @@ log = logging.getLogger("kyogikai.web")
 
 BUSY_WAIT = 2.0          # seconds a request waits for a fresh view before the last good rendering
 LOCK_WAIT_MS = 1000      # how long the server's own catch-up waits for another writer's lock
+BUSY_GLANCE = 0.25       # while the store is known busy, how long a request holding a rendering waits
 RETRY_AFTER = "5"
 MAX_BODY = 1_000_000     # request bodies (forms) larger than this are refused with 413
 CACHE_ENTRIES = 4000     # rendered answers kept (feeds, private feeds, the index); cleared beyond
@@ -180,6 +181,8 @@ class FastPath:
         self._running: asyncio.Future | None = None
         self._next: asyncio.Future | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.busy_until = 0.0                    # loop time until which the store counts as busy
+        self.busy_since: float | None = None
         self.log_on = True
 
     # -- set-up (in the serving process) ---------------------------------------------------------
@@ -273,21 +276,33 @@ class FastPath:
         """True when nothing was committed since the entries were known current (no I/O)."""
         return self.wal is not None and self.fresh_sig is not None and self.wal.map[0:96] == self.fresh_sig
 
-    async def ensure_fresh(self) -> bool:
-        """Bring the read models up to date; False when the store stayed busy (serve what we have)."""
+    async def ensure_fresh(self, have: bool = False) -> bool:
+        """Bring the read models up to date; False when the store stayed busy (serve what we have).
+
+        ``have``: the caller holds a rendering.  While the store is known to be busy (a check timed
+        out in the last second) such a caller waits only ``BUSY_GLANCE`` for a new check (enough
+        when the lock has just been released), then answers with what it has.
+        """
         if self.current():
             return True
+        assert self.loop is not None
+        wait = BUSY_WAIT + LOCK_WAIT_MS / 1000
+        if have and self.loop.time() < self.busy_until:
+            wait = BUSY_GLANCE
         try:
-            await asyncio.wait_for(asyncio.shield(self._refresh()), BUSY_WAIT + LOCK_WAIT_MS / 1000)
+            await asyncio.wait_for(asyncio.shield(self._refresh()), wait)
+            self.busy_since = None
+            self.busy_until = 0.0
             return True
-        except asyncio.TimeoutError:
-            log.warning("store busy: answering from the last rendering")
-            return False
         except Exception as exc:
-            if is_busy(exc):
-                log.warning("store busy (%s): answering from the last rendering", " ".join(str(exc).split()))
-                return False
-            raise
+            if not isinstance(exc, asyncio.TimeoutError) and not is_busy(exc):
+                raise
+            self.busy_until = self.loop.time() + 1.0
+            if self.busy_since is None:  # once per busy spell, not per request
+                self.busy_since = self.loop.time()
+                log.warning("store busy (%s): answering from the last renderings until it is free",
+                            " ".join(str(exc).split()) or "no answer in time")
+            return False
 
     # -- routing ---------------------------------------------------------------------------------
     @staticmethod
@@ -370,7 +385,7 @@ class FastPath:
                 return 200, [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store"),
                              *self.security], b"ok", "/healthz"
         if not self.current():
-            fresh = await self.ensure_fresh()
+            fresh = await self.ensure_fresh(have=entry is not None)
             if fresh or entry is None:
                 entry = self.entries.get(path) or (entry if not fresh else None)
         else:
