@@ -26,7 +26,6 @@ import mmap
 import os
 import re
 import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -532,5 +531,3 @@ def die_with_parent() -> None:
     except (OSError, AttributeError):
         pass
 
-
-_ = threading  # the site's lock is a threading.Lock
