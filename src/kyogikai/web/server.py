@@ -26,7 +26,6 @@ import mmap
 import os
 import re
 import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -43,6 +42,7 @@ log = logging.getLogger("kyogikai.web")
 
 BUSY_WAIT = 2.0          # seconds a request waits for a fresh view before the last good rendering
 LOCK_WAIT_MS = 1000      # how long the server's own catch-up waits for another writer's lock
+BUSY_GLANCE = 0.25       # while the store is known busy, how long a request holding a rendering waits
 RETRY_AFTER = "5"
 MAX_BODY = 1_000_000     # request bodies (forms) larger than this are refused with 413
 CACHE_ENTRIES = 4000     # rendered answers kept (feeds, private feeds, the index); cleared beyond
@@ -175,10 +175,13 @@ class FastPath:
         self.shm: mmap.mmap | None = None       # self.wal.map, for the inline hot path
         self.fresh_sig: bytes | None = None      # WAL header when the entries were last known current
         self.gen = 0
+        self.state: Any = None                   # what the entries were rendered from (see _refresh_sync)
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="kyogikai-db")
         self._running: asyncio.Future | None = None
         self._next: asyncio.Future | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.busy_until = 0.0                    # loop time until which the store counts as busy
+        self.busy_since: float | None = None
         self.log_on = True
 
     # -- set-up (in the serving process) ---------------------------------------------------------
@@ -209,17 +212,22 @@ class FastPath:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     # -- freshness -------------------------------------------------------------------------------
-    def _refresh_sync(self) -> bytes | None:
-        """In the worker thread: apply what others recorded; returns the WAL header read before."""
+    def _refresh_sync(self) -> tuple[bytes | None, Any]:
+        """In the worker thread: apply what others recorded.
+
+        Returns the WAL header read before (None without one) and what the renderings depend on
+        (the log position the read models stand at, and a read-model generation where there is one).
+        """
         site = self.site
         if not site.lock.acquire(timeout=BUSY_WAIT):
             raise StoreBusy("the store is busy")
         try:
             sig = self.wal.read() if self.wal is not None else None
-            if site.feeds is None:
+            feeds = site.feeds
+            if feeds is None:
                 raise StoreBusy("the server is not started")
-            site.feeds.fresh()
-            return sig
+            feeds.fresh()
+            return sig, (getattr(feeds, "_seen", None), getattr(feeds, "generation", None))
         finally:
             site.lock.release()
 
@@ -233,10 +241,11 @@ class FastPath:
             self._running = None
             exc = task.exception()
             if exc is None:
-                sig = task.result()
-                if sig is None or sig != self.fresh_sig:
+                sig, state = task.result()
+                if state != self.state:
                     self.entries.clear()
                     self.gen += 1
+                    self.state = state
                 self.fresh_sig = sig
             else:
                 self.fresh_sig = None
@@ -266,21 +275,33 @@ class FastPath:
         """True when nothing was committed since the entries were known current (no I/O)."""
         return self.wal is not None and self.fresh_sig is not None and self.wal.map[0:96] == self.fresh_sig
 
-    async def ensure_fresh(self) -> bool:
-        """Bring the read models up to date; False when the store stayed busy (serve what we have)."""
+    async def ensure_fresh(self, have: bool = False) -> bool:
+        """Bring the read models up to date; False when the store stayed busy (serve what we have).
+
+        ``have``: the caller holds a rendering.  While the store is known to be busy (a check timed
+        out in the last second) such a caller waits only ``BUSY_GLANCE`` for a new check (enough
+        when the lock has just been released), then answers with what it has.
+        """
         if self.current():
             return True
+        assert self.loop is not None
+        wait = BUSY_WAIT + LOCK_WAIT_MS / 1000
+        if have and self.loop.time() < self.busy_until:
+            wait = BUSY_GLANCE
         try:
-            await asyncio.wait_for(asyncio.shield(self._refresh()), BUSY_WAIT + LOCK_WAIT_MS / 1000)
+            await asyncio.wait_for(asyncio.shield(self._refresh()), wait)
+            self.busy_since = None
+            self.busy_until = 0.0
             return True
-        except asyncio.TimeoutError:
-            log.warning("store busy: answering from the last rendering")
-            return False
         except Exception as exc:
-            if is_busy(exc):
-                log.warning("store busy (%s): answering from the last rendering", " ".join(str(exc).split()))
-                return False
-            raise
+            if not isinstance(exc, asyncio.TimeoutError) and not is_busy(exc):
+                raise
+            self.busy_until = self.loop.time() + 1.0
+            if self.busy_since is None:  # once per busy spell, not per request
+                self.busy_since = self.loop.time()
+                log.warning("store busy (%s): answering from the last renderings until it is free",
+                            " ".join(str(exc).split()) or "no answer in time")
+            return False
 
     # -- routing ---------------------------------------------------------------------------------
     @staticmethod
@@ -322,7 +343,7 @@ class FastPath:
         finally:
             site.lock.release()
         if kind == "index":
-            html = site.env.get_template("web_index.html").render(request=None, today=today, **data)
+            html = site.env.get_template("web_index.html").render(request=_index_request(path), today=today, **data)
             headers = [("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache"), *self.security]
             return Entry(200, html.encode(), headers, today=today)
         private = kind == "private"
@@ -363,7 +384,7 @@ class FastPath:
                 return 200, [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store"),
                              *self.security], b"ok", "/healthz"
         if not self.current():
-            fresh = await self.ensure_fresh()
+            fresh = await self.ensure_fresh(have=entry is not None)
             if fresh or entry is None:
                 entry = self.entries.get(path) or (entry if not fresh else None)
         else:
@@ -398,6 +419,14 @@ class FastPath:
                 if ims is not None and not_modified(None, ims, entry.etag, entry.last_modified):
                     return 304, entry.headers_304, b"", lp
         return entry.status, entry.headers, entry.body, lp
+
+
+def _index_request(path: str) -> Any:
+    """A request object for templates rendered outside a request's handler (the cached index)."""
+    from starlette.requests import Request
+
+    return Request({"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "root_path": "",
+                    "query_string": b"", "headers": [], "scheme": "http", "server": None, "client": None})
 
 
 # --- RSGI in front of the ASGI app ------------------------------------------------------------
@@ -502,5 +531,3 @@ def die_with_parent() -> None:
     except (OSError, AttributeError):
         pass
 
-
-_ = threading  # the site's lock is a threading.Lock
