@@ -121,5 +121,6 @@ def run_demo(directory: Path, db: str | None = None, progress: Callable[[str], N
         doc = report_doc(app, DEMO_FISCAL_YEAR)
         text_path, docx_path = directory / "report-fy2023.txt", directory / "report-fy2023.docx"
         render(doc, "text", text_path)
-        render(doc, "docx", docx_path)
+        council = app.council()
+        render(doc, "docx", docx_path, council=council["name"], font=council["document_font"])
     return DemoOutput(db, text_path, docx_path)

@@ -7,7 +7,8 @@ history says who set what, when).  Nothing is ever edited.
 - ``name``: the council's full name (``あいち電子自治体推進協議会``): page titles and headers, feed
   names, the report's title block and the Word file's author.  Without any event the council is
   called ``協議会``.
-- ``short_name``: what people call it (``推進協議会``); shown where space is short.
+- ``short_name``: what people call it (``推進協議会``); recorded and shown by ``council show``, and
+  given to templates (``council.short_name``) for places where space is short.
 - ``base_url``: where the public reaches the site and feeds (checked by the caller: this module
   does not know URLs); ``serve``, ``export-feeds`` and ``token issue`` use it unless overridden.
 - ``document_font``: the Word report's fonts, ``yu`` (游明朝 / 游ゴシック) or ``ms`` (ＭＳ 明朝 /
