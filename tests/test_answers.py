@@ -285,3 +285,32 @@ def test_hostile_answer_and_vote_inputs(tmp_path) -> None:
 
     prop()
     assert count_events(db) == before
+
+
+def test_members_answering_at_the_same_time_all_land(db: str) -> None:
+    """Answers of one meeting share its answer sheet: concurrent ones conflict and are retried, none is lost."""
+    import threading
+
+    cli = CLI(db)
+    ids = setup(cli)
+    barrier = threading.Barrier(len(ROSTER))
+    errors: list[BaseException] = []
+
+    def answer(member: str) -> None:
+        try:
+            with Kyogikai(db, actor=f"事務局-{member}") as k:
+                k.sync()
+                barrier.wait()
+                ans.record_answer(k, ids["web"], "absent" if member == "岡崎市" else "present", member=member)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(m,)) for m in ROSTER]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    rows = cli("meeting", "answers", ids["web"], "--json").json()["rows"]
+    assert [(r["member"], r["answer"]) for r in rows] == [(m, "absent" if m == "岡崎市" else "present") for m in ROSTER]
+    assert cli("history", ids["web"]).out.count("AttendanceAnswered") == len(ROSTER)
