@@ -246,3 +246,72 @@ def test_participation_shows_answered_versus_attended(cli: CLI, db: str) -> None
     assert "出欠回答と出席" in pt.render_member_html(mine)
     csv_text = cli("participation", "--body", "幹事会", "--fiscal-year", str(fy), "--format", "csv").out
     assert "出欠回答と出席,団体名,対象,回答,出席と回答,うち出席,うち欠席等,欠席と回答,未回答" in csv_text
+
+
+def test_hostile_answer_and_vote_inputs(tmp_path) -> None:
+    """Generated bad input to ``meeting answer`` / ``vote``: one ``error:`` line naming the field, exit 2, nothing written."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    db = str(tmp_path / "k.sqlite")
+    cli = CLI(db)
+    ids = setup(cli)
+    before = count_events(db)
+    control = st.sampled_from([chr(c) for c in [*range(0, 32), *range(127, 160)] if not chr(c).isspace()])
+    text = st.text(alphabet="代理出席者山田", min_size=1, max_size=8)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.integers(0, 5), st.integers(101, 400), st.integers(501, 3000), text, control,
+           st.text(max_size=12).filter(lambda t: t not in ("present", "proxy", "absent", "for", "against", "abstain")
+                                       and not t.startswith("-")),
+           st.integers(-5, 50).filter(lambda n: not 1 <= n <= 2))
+    def prop(where, n_proxy, n_comment, t, ctrl, bad_choice, bad_item):
+        base = ["meeting", "answer", ids["web"], "--member", "名古屋市"]
+        if where == 0:
+            argv, field = [*base, "--answer", "proxy", "--proxy", t * n_proxy], "proxy:"
+        elif where == 1:
+            argv, field = [*base, "--answer", "absent", "--comment", t * n_comment], "comment:"
+        elif where == 2:
+            argv, field = [*base, "--answer", "absent", "--comment", t + ctrl + t], "control character"
+        elif where == 3:
+            argv, field = [*base, "--answer", bad_choice], "--answer:"
+        elif where == 4:
+            argv, field = ["meeting", "vote", ids["written"], "--item", "1", "--member", "名古屋市", "--vote", bad_choice], "--vote:"
+        else:
+            argv, field = ["meeting", "vote", ids["written"], "--item", str(bad_item), "--member", "名古屋市",
+                           "--vote", "for"], "--item:"
+        r = cli(*argv, expect=2)
+        assert r.err.startswith("error: ") and r.err.count("\n") == 1 and "Traceback" not in r.err
+        assert field in r.err, (argv, r.err)
+
+    prop()
+    assert count_events(db) == before
+
+
+def test_members_answering_at_the_same_time_all_land(db: str) -> None:
+    """Answers of one meeting share its answer sheet: concurrent ones conflict and are retried, none is lost."""
+    import threading
+
+    cli = CLI(db)
+    ids = setup(cli)
+    barrier = threading.Barrier(len(ROSTER))
+    errors: list[BaseException] = []
+
+    def answer(member: str) -> None:
+        try:
+            with Kyogikai(db, actor=f"事務局-{member}") as k:
+                k.sync()
+                barrier.wait()
+                ans.record_answer(k, ids["web"], "absent" if member == "岡崎市" else "present", member=member)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=answer, args=(m,)) for m in ROSTER]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    rows = cli("meeting", "answers", ids["web"], "--json").json()["rows"]
+    assert [(r["member"], r["answer"]) for r in rows] == [(m, "absent" if m == "岡崎市" else "present") for m in ROSTER]
+    assert cli("history", ids["web"]).out.count("AttendanceAnswered") == len(ROSTER)

@@ -198,7 +198,9 @@ def test_member_answers_in_chromium_on_a_phone(browser, tmp_path: Path) -> None:
         with page.expect_response(lambda r: r.url.endswith("/answers")) as resp:
             card.get_by_role("button", name="回答を変更する").click()
         assert resp.value.status == 400
-        assert page.locator("p.error").inner_text() == "代理出席の場合は、代理出席者の氏名を入力してください。"
+        assert page.locator("p.error").inner_text() == "第1回幹事会：代理出席の場合は、代理出席者の氏名を入力してください。"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, tmp_path, "answers-member-error-390.png")
         page.goto(f"{srv.base}/private/{t}/?saved=answer")
         path = shot(page, tmp_path, "answers-member-390.png")
         assert path.exists()

@@ -315,11 +315,6 @@ def _label(rows: Any, bodies: dict[str, dict[str, Any]], m: dict[str, Any]) -> s
                       refers_to_label=_label(rows, bodies, ref) if ref else None)
 
 
-def answers_by_meeting(rows: Any, member_id: str) -> dict[str, dict[str, Any]]:
-    """A member's own current answers, by meeting id (for its private feed; never another member's)."""
-    return {r["meeting_id"]: r for r in rows.find(ans_rm.ANSWERS, member_id=member_id)}
-
-
 # == rendering ====================================================================================
 
 def answer_text(r: dict[str, Any]) -> str:

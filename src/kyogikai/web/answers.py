@@ -77,9 +77,12 @@ def _who(site: Any, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
 
 
 def _page(request: Request, site: Any, token: str, member: dict[str, Any], *, status: int = 200,
-          error: str | None = None, notice: str | None = None) -> Response:
+          error: str | None = None, notice: str | None = None, meeting: str | None = None) -> Response:
     today = site.today()
     meetings = site.read(lambda f: ans.member_meetings(f.app, member["id"], today))
+    named = next((m["label"] for m in meetings if m["id"] == meeting), None) if meeting else None
+    if error and named:
+        error = f"{named}：{error}"
     html = site.env.get_template(TEMPLATE).render(
         request=request, today=today, council=site.council, member=member, meetings=meetings, error=error, notice=notice,
         csrf=csrf_token(token), action=f"{site.base_url}/private/{token}/answers",
@@ -170,7 +173,7 @@ def _post(request: Request, site: Any, token: str, body: bytes) -> Response:
                 proxy=field("proxy"), comment=field("comment"), today=today))
             kind = "answer"
     except a.AnswerRefused as exc:
-        return _page(request, site, token, member, status=400, error=exc.ja)
+        return _page(request, site, token, member, status=400, error=exc.ja, meeting=meeting)
     except ConflictError:
         return _page(request, site, token, member, status=409,
                      error="同時に別の回答が記録されました。内容をご確認のうえ、もう一度送信してください。")
@@ -178,7 +181,7 @@ def _post(request: Request, site: Any, token: str, body: bytes) -> Response:
         text = str(exc)
         ja = ("使用できない文字が含まれています。" if "control character" in text
               else "入力内容を確認してください。")
-        return _page(request, site, token, member, status=400, error=ja)
+        return _page(request, site, token, member, status=400, error=ja, meeting=meeting)
     saved = kind if r.events else "same"
     return _private(site, RedirectResponse(f"{site.base_url}/private/{token}/?saved={saved}#m-{r.id}", status_code=303))
 
