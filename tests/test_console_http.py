@@ -264,6 +264,14 @@ def test_admin_manages_users(db, tmp_path):
         assert tanaka.get("/console/meetings/new").status == 303
         assert tanaka.post("/console/meetings/new", schedule_form(tanaka_csrf)).status == 403
         assert count_events(db) == n
+        # an admin sets a clerk's password: the clerk's old password stops working
+        r = admin.post("/console/users/clerk/password", {"csrf_token": csrf, "password": "clerk-new-password-1",
+                                                         "password2": "clerk-new-password-2"})
+        assert r.status == 400 and "一致しません" in r.text
+        assert admin.post("/console/users/clerk/password", {"csrf_token": csrf, "password": "clerk-new-password-1",
+                                                            "password2": "clerk-new-password-1"}).status == 303
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 401
+        assert Browser(srv.base).login("clerk", "clerk-new-password-1").status == 303
         r = admin.post("/console/users/admin/role", {"csrf_token": csrf, "role": "clerk"})
         assert r.status == 400 and "最後の管理者" in r.text
         acct = [e for e in events(db) if type(e).__name__.startswith("User")]
