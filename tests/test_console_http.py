@@ -315,3 +315,27 @@ def test_secure_cookie_on_https_and_serve_warning(db, tmp_path):
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_oversized_and_unsized_bodies_are_refused_unread(sqlite_url, tmp_path):
+    import http.client
+    from urllib.parse import urlsplit
+
+    setup_council(sqlite_url)
+    with ServeProcess(sqlite_url, tmp_path / "serve.log") as srv:
+        u = urlsplit(srv.base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.putrequest("POST", "/console/login")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(50_000_000))
+        conn.endheaders()
+        conn.send(b"username=a&password=b")
+        assert conn.getresponse().status == 413
+        conn.close()
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("POST", "/console/login", body=iter([b"username=a&", b"password=b"]),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+                     encode_chunked=True)
+        assert conn.getresponse().status == 411
+        conn.close()
+        assert Browser(srv.base).get("/console/login").status == 200

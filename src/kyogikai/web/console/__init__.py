@@ -42,6 +42,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -151,9 +152,19 @@ class Ctx:
 Handler = Callable[[Ctx], Response]
 
 
+MAX_BODY = MAX_UPLOAD + 1_000_000   # a POST body larger than this is refused unread (413)
+
+
 async def _form_data(request: Request) -> dict[str, Any]:
+    """The POSTed fields (an upload as ``{"filename", "data"}``); a body without Content-Length
+    (411) or larger than ``MAX_BODY`` (413) is refused before anything of it is read."""
     if request.method != "POST":
         return {}
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise HTTPException(411, "411 Content-Length が必要です。")
+    if int(length) > MAX_BODY:
+        raise HTTPException(413, "413 送信された内容が大きすぎます。")
     async with request.form(max_files=4, max_fields=MAX_FORM_FIELDS) as form:
         out: dict[str, Any] = {}
         for k, v in form.multi_items():
