@@ -339,3 +339,45 @@ def test_oversized_and_unsized_bodies_are_refused_unread(sqlite_url, tmp_path):
         assert conn.getresponse().status == 411
         conn.close()
         assert Browser(srv.base).get("/console/login").status == 200
+
+
+def test_two_servers_two_clerks_one_meeting(db, tmp_path):
+    """Two clerks on two server processes reschedule the same meeting at the same moment, again and
+    again: each time one change is saved and the other comes back with a clear message and its
+    input; never two saves from one page."""
+    import threading
+
+    setup_council(db)
+    with Kyogikai(db, actor="鈴木") as app:
+        Accounts(app).add("clerk2", "clerk", "clerk2-password-789")
+    with ServeProcess(db, tmp_path / "a.log") as a, ServeProcess(db, tmp_path / "b.log") as b2:
+        one, two = Browser(a.base), Browser(b2.base)
+        assert one.login("clerk", CLERK_PW).status == 303
+        assert two.login("clerk2", "clerk2-password-789").status == 303
+        csrf1 = one.get("/console/meetings/new").csrf()
+        csrf2 = two.get("/console/meetings/new").csrf()
+        r = one.post("/console/meetings/new", schedule_form(csrf1))
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        for round_ in range(4):
+            v = one.get(f"/console/meetings/{mid}").version()
+            assert two.get(f"/console/meetings/{mid}").version() == v
+            before = count_events(db)
+            answers: dict[str, object] = {}
+            go = threading.Barrier(2)
+
+            def send(name: str, browser: Browser, csrf: str, day: int) -> None:
+                go.wait()
+                answers[name] = browser.post(f"/console/meetings/{mid}/reschedule",
+                                             {"csrf_token": csrf, "version": v, "date": f"令和8年6月{day}日"})
+            t = [threading.Thread(target=send, args=("one", one, csrf1, 10 + 2 * round_)),
+                 threading.Thread(target=send, args=("two", two, csrf2, 11 + 2 * round_))]
+            for x in t:
+                x.start()
+            for x in t:
+                x.join(60)
+            statuses = sorted(ans.status for ans in answers.values())
+            assert statuses == [303, 409], statuses
+            loser = next(ans for ans in answers.values() if ans.status == 409)
+            assert "ほかの人" in loser.text and "何も保存されていません" in loser.text
+            assert re.search(r'value="令和8年6月\d+日"', loser.text)
+            assert count_events(db) == before + 1

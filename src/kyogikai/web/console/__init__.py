@@ -30,6 +30,7 @@ Decisions:
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -37,7 +38,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -206,6 +207,35 @@ def _guarded(console: Console, request: Request, data: dict[str, Any], handler: 
             return console.refuse(request, 403, "フォームの確認用の値が正しくありません。ページを開き直してから送信してください。", session)
         console.app.actor = session.name
         return handler(Ctx(request, console, session, data))
+
+
+@contextlib.contextmanager
+def expect_version(app: Any, id: Any, version: int) -> Iterator[None]:
+    """Make the command decide on the record as the form showed it, or not at all.
+
+    While the command runs, loading the aggregate ``id`` with any other number of events than
+    ``version`` raises :class:`ConflictError` (someone changed it after the page was shown); and
+    since the command's save then appends version ``version + 1``, a change saved by another
+    process in between makes the store's unique key refuse it (``ConflictError`` too).  Nothing
+    is decided here: the command's own rules run unchanged.
+    """
+    from ...store import ConflictError
+
+    store = app.store
+    original = store.load
+    wanted = str(id)
+
+    def load(aid: Any) -> list[Any]:
+        events = original(aid)
+        if str(aid) == wanted and len(events) != version:
+            raise ConflictError("conflict: the record changed after the form was shown")
+        return events
+
+    store.load = load
+    try:
+        yield
+    finally:
+        del store.load
 
 
 def _not_found(console: Console, request: Request) -> Response:

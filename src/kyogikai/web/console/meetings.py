@@ -30,7 +30,7 @@ from ...domain.meeting import KIND_LABELS, Attendance, Kind
 from ...projections import organisation as org_rm
 from ...projections import participation as part_rm
 from ...projections import schedule as sched_rm
-from . import Ctx, messages
+from . import Ctx, expect_version, messages
 from .forms import DATE_HELP, FORMAT_CHOICES, Form, date_ja, period_ja, rest_day_warning
 
 STATUS_JA = {"scheduled": "予定", "held": "開催済", "cancelled": "中止"}
@@ -302,7 +302,8 @@ def _act(name: str, fields: tuple[str, ...], command: Callable[[Ctx, Form, str],
             return detail_page(ctx, form, name, 409)
         outcome: Any = None
         try:
-            outcome = command(ctx, form, mid)
+            with expect_version(ctx.app, mid, version):
+                outcome = command(ctx, form, mid)
         except ConflictError:
             form.error(None, messages.CONFLICT)
             return detail_page(ctx, form, name, 409)
