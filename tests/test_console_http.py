@@ -381,3 +381,28 @@ def test_two_servers_two_clerks_one_meeting(db, tmp_path):
             assert "ほかの人" in loser.text and "何も保存されていません" in loser.text
             assert re.search(r'value="令和8年6月\d+日"', loser.text)
             assert count_events(db) == before + 1
+
+
+def test_change_form_shows_the_current_details(sqlite_url, tmp_path):
+    setup_council(sqlite_url)
+    with ServeProcess(sqlite_url, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        csrf = b.get("/console/meetings/new").csrf()
+        r = b.post("/console/meetings/new", schedule_form(csrf, venue="県自治センター", format="書面審議",
+                                                           date="令和8年5月20日～5月29日"))
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        page = b.get(f"/console/meetings/{mid}")
+        assert 'id="change-f-venue" name="venue" value="県自治センター"' in page.text
+        assert 'id="change-f-format" name="format" value="書面審議"' in page.text
+        # only the venue typed anew: only the venue changes
+        r = b.post(f"/console/meetings/{mid}/change", {"csrf_token": csrf, "version": page.version(),
+                                                       "title": "", "format": "書面審議", "venue": "県庁本庁舎"})
+        assert r.status == 303
+        with Kyogikai(sqlite_url, actor="t") as app:
+            last = app.history(mid)[-1]
+        assert type(last).__name__ == "MeetingDetailsChanged" and last.changed == ["venue"] and last.actor == "clerk"
+        page = b.get(f"/console/meetings/{mid}")
+        r = b.post(f"/console/meetings/{mid}/change", {"csrf_token": csrf, "version": page.version(),
+                                                       "format": "書面審議", "venue": "県庁本庁舎"})
+        assert r.status == 400 and "変更点がありません。" in r.text

@@ -282,7 +282,10 @@ def detail_page(ctx: Ctx, form: Form | None = None, target: str | None = None, s
     if q.get("warn") == "rest" and form is None and data["rest"]:
         warn = (f"{date_ja(data['m']['start_date'])}は{data['rest']}です（土日・祝日）。このまま登録しました。"
                 "日付に誤りがないか確認してください。")
-    return ctx.render("console_meeting.html", status=status, form=form or Form(), blank=Form(), target=target, done=done,
+    m = data["m"]
+    current = Form({"title": m["title"] or "", "format": m["format_ja"] or "", "venue": m["venue"] or ""})
+    return ctx.render("console_meeting.html", status=status, form=form or Form(), blank=Form(), current=current,
+                      target=target, done=done,
                       warn=warn, date_help=DATE_HELP, format_choices=FORMAT_CHOICES, attendance_ja=ATTENDANCE_JA,
                       **data)
 
