@@ -264,6 +264,14 @@ def test_admin_manages_users(db, tmp_path):
         assert tanaka.get("/console/meetings/new").status == 303
         assert tanaka.post("/console/meetings/new", schedule_form(tanaka_csrf)).status == 403
         assert count_events(db) == n
+        # an admin sets a clerk's password: the clerk's old password stops working
+        r = admin.post("/console/users/clerk/password", {"csrf_token": csrf, "password": "clerk-new-password-1",
+                                                         "password2": "clerk-new-password-2"})
+        assert r.status == 400 and "一致しません" in r.text
+        assert admin.post("/console/users/clerk/password", {"csrf_token": csrf, "password": "clerk-new-password-1",
+                                                            "password2": "clerk-new-password-1"}).status == 303
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 401
+        assert Browser(srv.base).login("clerk", "clerk-new-password-1").status == 303
         r = admin.post("/console/users/admin/role", {"csrf_token": csrf, "role": "clerk"})
         assert r.status == 400 and "最後の管理者" in r.text
         acct = [e for e in events(db) if type(e).__name__.startswith("User")]
@@ -307,3 +315,94 @@ def test_secure_cookie_on_https_and_serve_warning(db, tmp_path):
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_oversized_and_unsized_bodies_are_refused_unread(sqlite_url, tmp_path):
+    import http.client
+    from urllib.parse import urlsplit
+
+    setup_council(sqlite_url)
+    with ServeProcess(sqlite_url, tmp_path / "serve.log") as srv:
+        u = urlsplit(srv.base)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.putrequest("POST", "/console/login")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(50_000_000))
+        conn.endheaders()
+        conn.send(b"username=a&password=b")
+        assert conn.getresponse().status == 413
+        conn.close()
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("POST", "/console/login", body=iter([b"username=a&", b"password=b"]),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"},
+                     encode_chunked=True)
+        assert conn.getresponse().status == 411
+        conn.close()
+        assert Browser(srv.base).get("/console/login").status == 200
+
+
+def test_two_servers_two_clerks_one_meeting(db, tmp_path):
+    """Two clerks on two server processes reschedule the same meeting at the same moment, again and
+    again: each time one change is saved and the other comes back with a clear message and its
+    input; never two saves from one page."""
+    import threading
+
+    setup_council(db)
+    with Kyogikai(db, actor="鈴木") as app:
+        Accounts(app).add("clerk2", "clerk", "clerk2-password-789")
+    with ServeProcess(db, tmp_path / "a.log") as a, ServeProcess(db, tmp_path / "b.log") as b2:
+        one, two = Browser(a.base), Browser(b2.base)
+        assert one.login("clerk", CLERK_PW).status == 303
+        assert two.login("clerk2", "clerk2-password-789").status == 303
+        csrf1 = one.get("/console/meetings/new").csrf()
+        csrf2 = two.get("/console/meetings/new").csrf()
+        r = one.post("/console/meetings/new", schedule_form(csrf1))
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        for round_ in range(4):
+            v = one.get(f"/console/meetings/{mid}").version()
+            assert two.get(f"/console/meetings/{mid}").version() == v
+            before = count_events(db)
+            answers: dict[str, object] = {}
+            go = threading.Barrier(2)
+
+            def send(name: str, browser: Browser, csrf: str, day: int) -> None:
+                go.wait()
+                answers[name] = browser.post(f"/console/meetings/{mid}/reschedule",
+                                             {"csrf_token": csrf, "version": v, "date": f"令和8年6月{day}日"})
+            t = [threading.Thread(target=send, args=("one", one, csrf1, 10 + 2 * round_)),
+                 threading.Thread(target=send, args=("two", two, csrf2, 11 + 2 * round_))]
+            for x in t:
+                x.start()
+            for x in t:
+                x.join(60)
+            statuses = sorted(ans.status for ans in answers.values())
+            assert statuses == [303, 409], statuses
+            loser = next(ans for ans in answers.values() if ans.status == 409)
+            assert "ほかの人" in loser.text and "何も保存されていません" in loser.text
+            assert re.search(r'value="令和8年6月\d+日"', loser.text)
+            assert count_events(db) == before + 1
+
+
+def test_change_form_shows_the_current_details(sqlite_url, tmp_path):
+    setup_council(sqlite_url)
+    with ServeProcess(sqlite_url, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        csrf = b.get("/console/meetings/new").csrf()
+        r = b.post("/console/meetings/new", schedule_form(csrf, venue="県自治センター", format="書面審議",
+                                                           date="令和8年5月20日～5月29日"))
+        mid = r.headers["location"].split("/")[3].split("?")[0]
+        page = b.get(f"/console/meetings/{mid}")
+        assert 'id="change-f-venue" name="venue" value="県自治センター"' in page.text
+        assert 'id="change-f-format" name="format" value="書面審議"' in page.text
+        # only the venue typed anew: only the venue changes
+        r = b.post(f"/console/meetings/{mid}/change", {"csrf_token": csrf, "version": page.version(),
+                                                       "title": "", "format": "書面審議", "venue": "県庁本庁舎"})
+        assert r.status == 303
+        with Kyogikai(sqlite_url, actor="t") as app:
+            last = app.history(mid)[-1]
+        assert type(last).__name__ == "MeetingDetailsChanged" and last.changed == ["venue"] and last.actor == "clerk"
+        page = b.get(f"/console/meetings/{mid}")
+        r = b.post(f"/console/meetings/{mid}/change", {"csrf_token": csrf, "version": page.version(),
+                                                       "format": "書面審議", "venue": "県庁本庁舎"})
+        assert r.status == 400 and "変更点がありません。" in r.text

@@ -101,3 +101,47 @@ def test_session_idle_timeout_and_limits(sqlite_url):
         # the window passes
         now[0] += 16 * 60
         assert acc.login("admin", "admin-password-123", "10.0.0.9").ok
+
+
+def test_user_add_prompts_without_echo(sqlite_url):
+    """Without --password-stdin the password is asked twice on the terminal, not echoed."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    def session(args: list[str], answers: list[str]) -> tuple[int, bytes]:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "kyogikai", "--db", sqlite_url, "--actor", "鈴木", *args],
+                                stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        out, pending = b"", list(answers)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if pending and out.rstrip().endswith(b":"):
+                    os.write(master, pending.pop(0).encode() + b"\n")
+            elif proc.poll() is not None:
+                break
+        proc.wait(30)
+        os.close(master)
+        return proc.returncode, out
+
+    code, out = session(["user", "add", "admin", "--role", "admin"], ["typed-secret-123", "typed-secret-123"])
+    assert code == 0, out
+    assert b"added user admin (admin)" in out and b"typed-secret-123" not in out
+    code, out = session(["user", "add", "bob", "--role", "clerk"], ["typed-secret-123", "typed-secret-124"])
+    assert code == 2 and b"the two entries differ" in out
+    with Kyogikai(sqlite_url, actor="t") as app:
+        assert Accounts(app).login("admin", "typed-secret-123", "127.0.0.1").ok
+        assert [u["name"] for u in Accounts(app).users()] == ["admin"]

@@ -105,7 +105,7 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
               help="Log one line per request on stderr (private tokens redacted).")
 @pass_app
 def serve(s: State, host: str, port: int, base: str | None, access_log: bool) -> None:
-    """Serve the feeds, the web page and the participation pages (granian; starlette for pages) until interrupted."""
+    """Serve the feeds, the web pages, the members' answer pages and the console (/console/) until interrupted."""
     from ..web import serve as run_server
     from ..web.console import routes as console_routes
     from ..web.participation import routes as participation_routes

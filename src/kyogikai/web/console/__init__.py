@@ -30,6 +30,7 @@ Decisions:
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -37,11 +38,12 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -151,9 +153,19 @@ class Ctx:
 Handler = Callable[[Ctx], Response]
 
 
+MAX_BODY = MAX_UPLOAD + 1_000_000   # a POST body larger than this is refused unread (413)
+
+
 async def _form_data(request: Request) -> dict[str, Any]:
+    """The POSTed fields (an upload as ``{"filename", "data"}``); a body without Content-Length
+    (411) or larger than ``MAX_BODY`` (413) is refused before anything of it is read."""
     if request.method != "POST":
         return {}
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise HTTPException(411, "411 Content-Length が必要です。")
+    if int(length) > MAX_BODY:
+        raise HTTPException(413, "413 送信された内容が大きすぎます。")
     async with request.form(max_files=4, max_fields=MAX_FORM_FIELDS) as form:
         out: dict[str, Any] = {}
         for k, v in form.multi_items():
@@ -195,6 +207,35 @@ def _guarded(console: Console, request: Request, data: dict[str, Any], handler: 
             return console.refuse(request, 403, "フォームの確認用の値が正しくありません。ページを開き直してから送信してください。", session)
         console.app.actor = session.name
         return handler(Ctx(request, console, session, data))
+
+
+@contextlib.contextmanager
+def expect_version(app: Any, id: Any, version: int) -> Iterator[None]:
+    """Make the command decide on the record as the form showed it, or not at all.
+
+    While the command runs, loading the aggregate ``id`` with any other number of events than
+    ``version`` raises :class:`ConflictError` (someone changed it after the page was shown); and
+    since the command's save then appends version ``version + 1``, a change saved by another
+    process in between makes the store's unique key refuse it (``ConflictError`` too).  Nothing
+    is decided here: the command's own rules run unchanged.
+    """
+    from ...store import ConflictError
+
+    store = app.store
+    original = store.load
+    wanted = str(id)
+
+    def load(aid: Any) -> list[Any]:
+        events = original(aid)
+        if str(aid) == wanted and len(events) != version:
+            raise ConflictError("conflict: the record changed after the form was shown")
+        return events
+
+    store.load = load
+    try:
+        yield
+    finally:
+        del store.load
 
 
 def _not_found(console: Console, request: Request) -> Response:

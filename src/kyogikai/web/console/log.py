@@ -15,6 +15,25 @@ from starlette.routing import BaseRoute, Route
 from . import Ctx
 
 PAGE = 100
+OTHER_JA = {"UserAdded": "利用者の追加", "UserRoleChanged": "利用者の権限変更", "UserDisabled": "利用者の無効化",
+            "FeedTokenIssued": "非公開URLの発行", "FeedTokenRevoked": "非公開URLの無効化",
+            "NarrativeWritten": "報告の文章", "OrdinalTaken": "回数の確保", "OrdinalReleased": "回数の解放"}
+
+
+def event_ja(name: str) -> str:
+    """A Japanese name for an event type (the English name when none is known)."""
+    from .meetings import EVENT_JA as MEETING_JA
+    from .organisation import EVENT_JA as ORG_JA
+
+    if name in MEETING_JA:
+        return "会議・行事の" + MEETING_JA[name]
+    if name.startswith("Programme") and name in ORG_JA:
+        return "事業の" + ORG_JA[name]
+    if name.startswith("Body") and name in ORG_JA:
+        return "会議体の" + ORG_JA[name]
+    if name.startswith("Member") and name in ORG_JA:
+        return "会員団体の" + ORG_JA[name]
+    return OTHER_JA.get(name, name)
 
 
 def log_page(ctx: Ctx) -> Response:
@@ -35,7 +54,8 @@ def log_page(ctx: Ctx) -> Response:
     for pos, e in reversed(events):
         data = ", ".join(f"{k}={v}" for k, v in e.payload().items() if v not in (None, [], ""))
         oid = str(e.originator_id)
-        lines.append({"pos": pos, "at": e.timestamp, "actor": e.actor, "event": type(e).__name__, "id": oid,
+        lines.append({"pos": pos, "at": e.timestamp, "actor": e.actor, "event": type(e).__name__,
+                      "event_ja": event_ja(type(e).__name__), "id": oid,
                       "meeting": oid in meetings, "data": data[:300]})
     return ctx.render("console_log.html", lines=lines, older=after if after > 0 else None,
                       newer=before + PAGE if before <= top else None, top=top)

@@ -30,7 +30,7 @@ from ...domain.meeting import KIND_LABELS, Attendance, Kind
 from ...projections import organisation as org_rm
 from ...projections import participation as part_rm
 from ...projections import schedule as sched_rm
-from . import Ctx, messages
+from . import Ctx, expect_version, messages
 from .forms import DATE_HELP, FORMAT_CHOICES, Form, date_ja, period_ja, rest_day_warning
 
 STATUS_JA = {"scheduled": "予定", "held": "開催済", "cancelled": "中止"}
@@ -282,7 +282,10 @@ def detail_page(ctx: Ctx, form: Form | None = None, target: str | None = None, s
     if q.get("warn") == "rest" and form is None and data["rest"]:
         warn = (f"{date_ja(data['m']['start_date'])}は{data['rest']}です（土日・祝日）。このまま登録しました。"
                 "日付に誤りがないか確認してください。")
-    return ctx.render("console_meeting.html", status=status, form=form or Form(), blank=Form(), target=target, done=done,
+    m = data["m"]
+    current = Form({"title": m["title"] or "", "format": m["format_ja"] or "", "venue": m["venue"] or ""})
+    return ctx.render("console_meeting.html", status=status, form=form or Form(), blank=Form(), current=current,
+                      target=target, done=done,
                       warn=warn, date_help=DATE_HELP, format_choices=FORMAT_CHOICES, attendance_ja=ATTENDANCE_JA,
                       **data)
 
@@ -302,7 +305,8 @@ def _act(name: str, fields: tuple[str, ...], command: Callable[[Ctx, Form, str],
             return detail_page(ctx, form, name, 409)
         outcome: Any = None
         try:
-            outcome = command(ctx, form, mid)
+            with expect_version(ctx.app, mid, version):
+                outcome = command(ctx, form, mid)
         except ConflictError:
             form.error(None, messages.CONFLICT)
             return detail_page(ctx, form, name, 409)

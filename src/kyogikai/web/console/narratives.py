@@ -25,7 +25,7 @@ from ...domain import meeting as mt
 from ...domain.events import DomainError
 from ...projections import organisation as org_rm
 from ...projections.narratives import NARRATIVES
-from . import Ctx, messages
+from . import Ctx, expect_version, messages
 from .forms import Form
 
 APP_ERRORS = (UserError, DomainError, DateError)
@@ -111,7 +111,8 @@ def edit_submit(ctx: Ctx) -> Response:
                          "入力した内容は残してあります。最新の文章を確認してから、もう一度保存してください。")
     if form.ok and t is not None and fy is not None:
         try:
-            ctx.app.write_narrative(fy, paragraphs, **{t[0]: form.get("name")})
+            with expect_version(ctx.app, mt.Narrative.id_for(fy, UUID(t[1])), version):
+                ctx.app.write_narrative(fy, paragraphs, **{t[0]: form.get("name")})
         except ConflictError:
             form.error(None, messages.CONFLICT)
         except APP_ERRORS as exc:

@@ -33,7 +33,7 @@ from ...dates import DateError
 from ...domain.events import MAX_ORDER, DomainError
 from ...domain.organisation import BodyKind, MemberClass, MemberKind
 from ...projections import organisation as org_rm
-from . import Ctx, messages
+from . import Ctx, expect_version, messages
 from .forms import Form, date_ja
 
 APP_ERRORS = (UserError, DomainError, DateError)
@@ -225,7 +225,8 @@ def _thing_action(kind: str, name: str, fields: tuple[str, ...],
         if form.get("version") != str(data["version"]):
             form.error(None, messages.STALE.replace("この予定", "この記録"))
             return page(ctx, form, name, 409)
-        outcome = _run(form, fields, lambda: command(ctx, form, data))
+        with expect_version(ctx.app, data["t"]["id"], data["version"]):
+            outcome = _run(form, fields, lambda: command(ctx, form, data))
         if isinstance(outcome, Response):
             return outcome
         if outcome is None:
@@ -362,7 +363,8 @@ def _member_action(name: str, fields: tuple[str, ...], command: Callable[[Ctx, F
         if form.get("version") != str(data["version"]):
             form.error(None, messages.STALE.replace("この予定", "この記録"))
             return member_page(ctx, form, name, 409)
-        outcome = _run(form, fields, lambda: command(ctx, form, data))
+        with expect_version(ctx.app, data["t"]["id"], data["version"]):
+            outcome = _run(form, fields, lambda: command(ctx, form, data))
         if isinstance(outcome, Response):
             return outcome
         if outcome is None:

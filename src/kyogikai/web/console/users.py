@@ -13,8 +13,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...domain.events import DomainError
+from ...store import ConflictError
 from ...domain.users import normalize_name
-from . import Ctx
+from . import Ctx, messages
 from .forms import Form
 
 DONE = {"added": "利用者を追加しました。", "role": "権限を変更しました。", "disabled": "利用者を無効にしました。",
@@ -45,6 +46,8 @@ def add_user(ctx: Ctx) -> Response:
     if form.ok:
         try:
             ctx.console.accounts.add(name, role, pw)
+        except ConflictError:
+            form.error(None, messages.CONFLICT)
         except DomainError as exc:
             form.app_error(exc, "username", ("username", "role", "password"))
     if not form.ok:
@@ -57,6 +60,8 @@ def _on_user(ctx: Ctx, action: Callable[[str, Form], None], done: str) -> Respon
     form = ctx.form
     try:
         action(name, form)
+    except ConflictError:
+        form.error(None, messages.CONFLICT)
     except DomainError as exc:
         form.app_error(exc, None, ())
     if not form.ok:
