@@ -66,3 +66,25 @@ def test_narrative_set_as_json(cli, db) -> None:
     run_scenario(cli)
     out = cli("narrative", "set", "--fiscal-year", "R5年度", "--body", "幹事会", "幹事会を3回開催した。", "--json").json()
     assert out["paragraphs"] == 1 and [e["event"] for e in out["events"]] == ["NarrativeWritten"]
+
+
+def test_new_write_commands_as_json(cli, db) -> None:
+    """The council, account and answer commands say what they wrote, too."""
+    out = cli("council", "set", "--name", "テスト協議会", "--json").json()
+    assert [e["event"] for e in out["events"]] == ["CouncilSettingsChanged"] and out["council"]["name"] == "テスト協議会"
+    from click.testing import CliRunner
+
+    from kyogikai.cli import run
+
+    runner = CliRunner()
+    with runner.isolation(input="correct horse battery staple\n") as (o, e, *_):
+        code = run(["--db", db, "--actor", "事務局A", "user", "add", "suzuki", "--role", "clerk", "--password-stdin",
+                    "--json"])
+        added = o.getvalue().decode()
+    assert code == 0, e.getvalue()
+    import json
+
+    added = json.loads(added)
+    assert added["user"] == "suzuki" and [ev["event"] for ev in added["events"]] == ["UserAdded"]
+    out = cli("user", "role", "suzuki", "admin", "--json").json()
+    assert [ev["event"] for ev in out["events"]] == ["UserRoleChanged"] and out["role"] == "admin"

@@ -89,11 +89,18 @@ def test_a_writer_holding_the_lock_stalls_nothing_and_never_gives_500(store, tmp
         before = fetch(srv.base + "/feeds/all.ics")
         assert before.status == 200 and "第1回幹事会" in before.text
         assert fetch(srv.base + "/").status == 200
-        # events recorded by a process that has not projected them yet (a command between its two
-        # transactions), then another process takes the write lock and keeps it
+        # events the read models do not hold yet (written by a bare event store, as an older
+        # kyogikai or a restore would), then another process takes the write lock and keeps it
         with Kyogikai(db, actor="事務局B") as app:
-            app.sync = lambda *a, **k: 0  # type: ignore[method-assign]
-            app.schedule(body="幹事会", ordinal=2, period=parse_period("令和5年10月11日"), format=Format.WEB)
+            from kyogikai.domain.meeting import Kind, Meeting
+            from kyogikai.store import EventStore, Location
+
+            b = app.body("幹事会")
+            m = Meeting.schedule(kind=Kind.MEETING, programme_id=b["programme_id"], body_id=b["id"], ordinal=2,
+                                 period=parse_period("令和5年10月11日"), format=Format.WEB, actor="事務局B")
+            bare = EventStore(Location.parse(db))
+            bare.save(m)
+            bare.close()
         holder = LockHolder(db)
         try:
             stale = fetch(srv.base + "/feeds/all.ics")
@@ -267,7 +274,7 @@ def test_request_log_never_shows_a_token_and_escapes_control_characters(served):
                f"/private/{token[:5]}%{ord(token[5]):02X}{token[6:]}/calendar.ics",   # partly percent-encoded
                f"/{token}", f"/feeds/{token}.ics?x=1"]
     for target in targets:
-        assert _raw_get(srv.base, target) in (200, 404)
+        assert _raw_get(srv.base, target) in (200, 307, 404)   # 307: /private/T → /private/T/ (the answer page)
     forged = '/feeds/x%0a2026-01-01%2000:00:00,000%20INFO%2010.0.0.1%20%22GET%20/forged%22%20200%0d'
     assert _raw_get(srv.base, forged) == 404
     time.sleep(0.5)

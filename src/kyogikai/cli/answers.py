@@ -9,11 +9,12 @@ import click
 
 from .. import answers as ans
 from ..app import UserError
-from .base import State, done, pass_app
+from .base import State, done, json_option, pass_app
 from .meetings import meeting
 
 
 @meeting.command("answer")
+@json_option
 @click.argument("id")
 @click.option("--member", required=True, help="Member organisation answering (name or code).")
 @click.option("--answer", "answer", required=True, metavar="present|proxy|absent", help="出席, 代理出席 or 欠席.")
@@ -27,6 +28,7 @@ def answer(s: State, id, member, answer, proxy, comment) -> None:
 
 
 @meeting.command("vote")
+@json_option
 @click.argument("id")
 @click.option("--item", required=True, type=int, metavar="N", help="Agenda item number (1 …).")
 @click.option("--member", required=True, help="Member organisation voting (name or code).")

@@ -209,6 +209,18 @@ def result_json(result: Result, what: str, **extra: Any) -> dict[str, Any]:
             "warnings": [str(w) for w in result.warnings], **extra}
 
 
+def written_since(app: Kyogikai, position: int, what: str, **extra: Any) -> bool:
+    """For a write command whose application call returns no :class:`Result`: with ``--json``,
+    print the events written since ``position`` (this process's; a command is one transaction) and
+    return True; else return False and let the command print its own line."""
+    if not wants_json():
+        return False
+    events = [e for _, e in app.log(position)]
+    first = str(events[0].originator_id) if events else None
+    dump_json(result_json(Result(first, events, []), what, **extra))  # type: ignore[arg-type]
+    return True
+
+
 def wants_json() -> bool:
     ctx = click.get_current_context(silent=True)
     state = ctx.find_object(State) if ctx else None

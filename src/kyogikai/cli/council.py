@@ -6,7 +6,7 @@ import click
 
 from ..app import UserError
 from ..domain.council import DOCUMENT_FONTS
-from .base import State, cli, dump_json, pass_app
+from .base import State, cli, dump_json, json_option, pass_app, result_json, wants_json, warn
 
 FONT_LABELS = {"yu": "游明朝・游ゴシック", "ms": "ＭＳ 明朝・ＭＳ ゴシック"}
 
@@ -17,6 +17,7 @@ def council() -> None:
 
 
 @council.command("set")
+@json_option
 @click.option("--name", help="The council's full name (page titles, feed names, the report, Word properties).")
 @click.option("--short", "short_name", help="A short name.")
 @click.option("--base-url", "base", metavar="URL",
@@ -37,8 +38,11 @@ def council_set(s: State, name: str | None, short_name: str | None, base: str | 
         raise UserError("council set: give at least one of --name, --short, --base-url, --document-font")
     clear = [f for f, on in (("short_name", clear_short), ("base_url", clear_base_url)) if on]
     r = s.app.set_council(name=name, short_name=short_name, base_url=base, document_font=document_font, clear=clear)
+    if wants_json():
+        dump_json(result_json(r, "council settings recorded" if r.events else "unchanged", council=s.app.council()))
+        return
     for w in r.warnings:
-        click.echo(w, err=True)
+        warn(w)
     if r.events:
         c = s.app.council()
         click.echo(f"council settings recorded: {c['name']}" + (f"（{c['short_name']}）" if c["short_name"] else "")

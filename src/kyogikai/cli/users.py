@@ -14,7 +14,7 @@ import click
 from ..accounts import Accounts
 from ..app import UserError
 from ..domain.users import ROLE_LABELS, Role
-from .base import State, cli, dump_json, pass_app
+from .base import State, cli, dump_json, json_option, pass_app, written_since
 
 
 def _password(from_stdin: bool) -> str:
@@ -38,6 +38,7 @@ def user() -> None:
 
 
 @user.command("add")
+@json_option
 @click.argument("name")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
               help="clerk (担当者: records) or admin (管理者: also manages accounts).")
@@ -46,8 +47,10 @@ def user() -> None:
 def user_add(s: State, name: str, role: str, password_stdin: bool) -> None:
     """Create an account (login names are NFKC case-folded)."""
     pw = _password(password_stdin)
+    before = s.app.store.max_position()
     n = Accounts(s.app).add(name, role, pw)
-    click.echo(f"added user {n} ({role})")
+    if not written_since(s.app, before, f"added user {n} ({role})", user=n, role=role):
+        click.echo(f"added user {n} ({role})")
 
 
 @user.command("list")
@@ -68,30 +71,39 @@ def user_list(s: State, as_json: bool) -> None:
 
 
 @user.command("role")
+@json_option
 @click.argument("name")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @pass_app
 def user_role(s: State, name: str, role: str) -> None:
     """Change an account's role."""
+    before = s.app.store.max_position()
     n = Accounts(s.app).set_role(name, role)
-    click.echo(f"user {n} is now {role}")
+    if not written_since(s.app, before, f"user {n} is now {role}", user=n, role=role):
+        click.echo(f"user {n} is now {role}")
 
 
 @user.command("disable")
+@json_option
 @click.argument("name")
 @pass_app
 def user_disable(s: State, name: str) -> None:
     """Disable an account; its sessions end at once."""
+    before = s.app.store.max_position()
     n = Accounts(s.app).disable(name)
-    click.echo(f"disabled user {n}")
+    if not written_since(s.app, before, f"disabled user {n}", user=n):
+        click.echo(f"disabled user {n}")
 
 
 @user.command("password")
+@json_option
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin instead of prompting.")
 @pass_app
 def user_password(s: State, name: str, password_stdin: bool) -> None:
     """Set a new password (ends the account's open sessions)."""
     pw = _password(password_stdin)
-    n = Accounts(s.app).set_password(name, pw)
-    click.echo(f"set the password of {n}")
+    before = s.app.store.max_position()
+    n = Accounts(s.app).set_password(name, pw)     # credentials are not events: none is written
+    if not written_since(s.app, before, f"set the password of {n}", user=n):
+        click.echo(f"set the password of {n}")
