@@ -64,7 +64,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from importlib import resources
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
@@ -82,7 +82,8 @@ from ..feeds import Feed, FeedService
 from ..feeds.ics import TOKYO
 from ..feeds.urls import DEFAULT_BASE_URL
 from ..store import StoreError
-from .server import BUSY_WAIT, RETRY_AFTER, FastPath, RSGIBridge, StoreBusy, is_busy, log_path, security_headers
+from .server import (BUSY_WAIT, RETRY_AFTER, FastPath, RSGIBridge, StoreBusy, is_busy, log_path, not_modified as _not_modified,
+                     security_headers)
 
 T = TypeVar("T")
 log = logging.getLogger("kyogikai.web")
@@ -183,21 +184,9 @@ class Site:
 # --- HTTP for feeds ---------------------------------------------------------------------------
 
 def not_modified(request: Request, feed: Feed) -> bool:
-    """RFC 9110 §13.1: If-None-Match (weak comparison) wins; else If-Modified-Since."""
-    inm = request.headers.get("if-none-match")
-    if inm is not None:
-        tags = [t.strip() for t in inm.split(",")]
-        return "*" in tags or any(t.removeprefix("W/") == feed.etag for t in tags)
-    ims = request.headers.get("if-modified-since")
-    if ims and feed.last_modified is not None:
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError, IndexError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
-        return feed.last_modified <= since
-    return False
+    """RFC 9110 §13.1 for a feed answered through the framework (the fast path's own rule)."""
+    return _not_modified(request.headers.get("if-none-match"), request.headers.get("if-modified-since"), feed.etag,
+                feed.last_modified)
 
 
 def feed_response(request: Request, feed: Feed | None, private: bool = False) -> Response:
