@@ -307,7 +307,9 @@ class SQLiteReadStore(ReadStore):
 class PostgresReadStore(ReadStore):
     int_type = "BIGINT"
     existing_tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-    LOCK_KEY = 0x6B796F67  # 'kyog': serialises catch-ups within one schema
+    # 'kyog': the write lock. Advisory locks are database-wide, so the key pairs it with the schema:
+    # stores in other schemas of the same database (``?schema=``) no longer wait for each other.
+    LOCK_KEY = 0x6B796F67
 
     def __init__(self, location: Location) -> None:
         import psycopg
@@ -337,7 +339,7 @@ class PostgresReadStore(ReadStore):
         self._committed, self.prefetched = False, None
         try:
             if write:   # one round trip: BEGIN, the lock (and the prefetch)
-                sql = f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)})".encode()
+                sql = f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)}, hashtext(current_schema()))".encode()
                 prefetch, self.prefetch = self.prefetch, None
                 cur.execute(sql + b"; " + prefetch if prefetch else sql)
                 if prefetch:
