@@ -283,11 +283,11 @@ class EventStore:
         from .ledger import Ledger
         from .projections.runtime import open_read_store
 
-        if self._own_writer is None:
-            self._own_writer = open_read_store(self.location)
         kind = self.location.kind
+        if self._own_writer is None:
+            self._own_writer, self._own_ledger = open_read_store(self.location), Ledger(kind)
         with self._own_writer.transaction() as tx:   # events and their chain records: one transaction
-            ledger = Ledger(kind)
+            ledger = self._own_ledger
             head = ledger.head(tx.c)
             positions = insert_stored(tx.c, kind, stored, head[0])
             ledger.chain(tx.c, list(zip(positions, stored)), head)

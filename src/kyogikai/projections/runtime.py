@@ -218,7 +218,7 @@ class ReadStore:
             yield rows
 
     @contextmanager
-    def pipeline(self) -> Iterator[None]:
+    def pipeline(self, commit: bool = False) -> Iterator[None]:
         """Statements inside are sent together where the driver can (PostgreSQL's pipeline mode)."""
         yield
 
@@ -307,7 +307,9 @@ class SQLiteReadStore(ReadStore):
 class PostgresReadStore(ReadStore):
     int_type = "BIGINT"
     existing_tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-    LOCK_KEY = 0x6B796F67  # 'kyog': serialises catch-ups within one schema
+    # 'kyog': the write lock. Advisory locks are database-wide, so the key pairs it with the schema:
+    # stores in other schemas of the same database (``?schema=``) no longer wait for each other.
+    LOCK_KEY = 0x6B796F67
 
     def __init__(self, location: Location) -> None:
         import psycopg
@@ -322,6 +324,11 @@ class PostgresReadStore(ReadStore):
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
 
     _open: SQLRows | None = None
+    _committed = False
+    # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
+    # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
+    prefetch: bytes | None = None
+    prefetched: list[tuple] | None = None
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[SQLRows]:
@@ -330,31 +337,44 @@ class PostgresReadStore(ReadStore):
             yield SQLRows(self._open.c, "%s")
             return
         cur = self.conn.cursor()
+        self._committed, self.prefetched = False, None
         try:
-            if write:   # one round trip: BEGIN and the lock
-                cur.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)})".encode())
+            if write:   # one round trip: BEGIN, the lock (and the prefetch)
+                sql = f"BEGIN; SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)}, hashtext(current_schema()))".encode()
+                prefetch, self.prefetch = self.prefetch, None
+                cur.execute(sql + b"; " + prefetch if prefetch else sql)
+                if prefetch:
+                    while cur.nextset():
+                        pass
+                    self.prefetched = [tuple(r) for r in cur.fetchall()]
             else:  # one snapshot for every query of a read (as SQLite's WAL gives): never a mix of two states
                 cur.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             self._open = SQLRows(cur, "%s")
             yield self._open
         except BaseException:
-            self._open = None
+            self._open, self.prefetched = None, None
             try:
                 cur.execute(b"ROLLBACK")
             except Exception:
                 pass
             raise
         else:
-            self._open = None
-            cur.execute(b"COMMIT")
+            self._open, self.prefetched = None, None
+            if not self._committed:
+                cur.execute(b"COMMIT")
         finally:
             self._open = None
             cur.close()
 
     @contextmanager
-    def pipeline(self) -> Iterator[None]:
+    def pipeline(self, commit: bool = False) -> Iterator[None]:
+        """Pipeline mode; with ``commit``, the outermost transaction also commits in it (its last
+        round trip then carries the row changes and the COMMIT together)."""
         with self.conn.pipeline():
             yield
+            if commit and self._open is not None:
+                self._open.c.execute(b"COMMIT")
+                self._committed = True
 
     @contextmanager
     def statement(self) -> Iterator[SQLRows]:
@@ -490,10 +510,13 @@ class Runtime:
         kind = self.store.location.kind
         positions: list[int] = []
         unit = self._unit
+        outermost = unit is None and getattr(self.reads, "_open", None) is None
+        if outermost and hasattr(self.reads, "prefetch"):
+            self.reads.prefetch = self._pending_sql().encode()   # PostgreSQL: with BEGIN and the lock
         with self.reads.transaction() as tx:
             if unit is None:
                 rows = CachedRows(tx.c, tx.ph)
-                pos, head = self._pending(rows)
+                pos, head = self._pending(rows, getattr(self.reads, "prefetched", None))
             else:   # inside a unit of work: its row cache, positions and chain head carry over
                 unit.pop("reads", None)   # answers memoised by Kyogikai.rows until this write
                 rows = unit["rows"]
@@ -526,7 +549,8 @@ class Runtime:
                 for p in self.projections:
                     rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                          "position": max(positions[-1], pos.get(p.NAME, 0))})
-            with self.reads.pipeline():   # PostgreSQL: the chain records and every row change in one round trip
+            # PostgreSQL: the chain records, every row change (and the COMMIT) in one round trip
+            with self.reads.pipeline(commit=outermost):
                 if self.ledger:
                     self.ledger.store_links(tx.c, links)
                 rows.flush()
@@ -551,18 +575,23 @@ class Runtime:
         finally:
             self._unit = None
 
-    def _pending(self, rows: CachedRows) -> tuple[dict[str, int], tuple[int, str]]:
-        """Inside a write transaction: apply what others wrote since the read models' positions;
-        returns the positions and the chain head (one statement when nothing is pending)."""
-        kind = self.store.location.kind
-        col = "rowid" if kind == "sqlite" else "notification_id"
+    def _pending_sql(self) -> str:
+        col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
         chain = ""
         if self.ledger:
-            self.ledger.ensure(rows.c)
             chain = (f", (SELECT position FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1), "
                      f"(SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1)")
-        found = rows.execute(f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} "
-                             f"FROM {POSITIONS.name}")
+        return f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} FROM {POSITIONS.name}"
+
+    def _pending(self, rows: CachedRows, found: list[tuple] | None = None) -> tuple[dict[str, int], tuple[int, str]]:
+        """Inside a write transaction: apply what others wrote since the read models' positions;
+        returns the positions and the chain head (one statement when nothing is pending, sent with
+        BEGIN on PostgreSQL: ``found``)."""
+        kind = self.store.location.kind
+        if self.ledger:
+            self.ledger.ensure(rows.c)
+        if found is None:
+            found = rows.execute(self._pending_sql())
         pos = {r[0]: r[1] for r in found}
         top = int(found[0][2] or 0) if found else None
         if not self.ledger:
