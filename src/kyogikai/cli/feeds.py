@@ -54,10 +54,10 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
 
 
 @cli.command("export-feeds")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path())
 @base_url_option
 @pass_app
-def export_feeds(s: State, directory: Path, base: str | None) -> None:
+def export_feeds(s: State, directory: str, base: str | None) -> None:
     """Write every public feed under DIRECTORY at its URL path (feeds/all.ics, feeds/body/ID.ics …).
 
     Each file is replaced atomically, unchanged files are left alone and the feeds of bodies that
@@ -65,9 +65,9 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     """
     url = _base(base)
     shown = short(str(directory), 200)
-    output_folder(directory, option="directory")
+    folder = output_folder(directory, option="directory")  # "" is refused (Path("") would be ".")
     try:
-        counts = FeedService(s.app, url).export(directory)
+        counts = FeedService(s.app, url).export(folder)
     except OSError as exc:
         raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
