@@ -388,7 +388,7 @@ def test_private_tokens_issue_show_once_hash_only_revoke(rich, svc, tmp_path):
     (["feed", "--member", "不明市"], "unknown member '不明市'"),
     (["feed", "--base-url", "ftp://example.org"], "--base-url:"),
     (["feed", "--base-url", "https://example.org/?x=1"], "--base-url:"),
-    (["export-feeds", "EXISTING_FILE"], "'DIRECTORY'"),
+    (["export-feeds", "EXISTING_FILE"], "directory: "),
     (["token", "issue", "--member", "不明市"], "unknown member"),
     (["token", "issue", "--member", "愛知県", "--label", "x" * 101], "label: at most 100 characters"),
     (["token", "revoke", "zz"], "token:"),

@@ -623,12 +623,13 @@ def test_outputs_never_replace_what_is_not_a_regular_file(store, tmp_path):
         assert "does not exist (it is not created)" in h.refuse(*cmd, code=4), cmd
         assert not missing.parent.exists()
     assert "folder" in h.refuse("export-feeds", str(tmp_path / "a" / "b"), code=4) and not (tmp_path / "a").exists()
+    assert h.refuse("export-feeds", "") == "error: directory: '' is not a usable folder name"
     feeds = tmp_path / "feeds-out"
     (feeds / "feeds").mkdir(parents=True)
     os.mkfifo(feeds / "feeds" / "all.ics")
     assert "FIFO" in h.refuse("export-feeds", str(feeds)) and (feeds / "feeds" / "all.ics").is_fifo()
     assert not [p for p in tmp_path.rglob("*.tmp")]
-    h.done(16)
+    h.done(17)
 
 
 def test_a_symlink_to_a_file_stays_a_link(store, tmp_path):

@@ -46,7 +46,9 @@ def _kind(mode: int) -> str:
         return "a block device"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    if stat.S_ISREG(mode):
+        return "a file"
+    return "something else"
 
 
 def _why(exc: OSError) -> str:

@@ -13,18 +13,18 @@ from .base import State, cli, pass_app
 
 
 @cli.command("demo")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("kyogikai-demo"),
+@click.option("--dir", "directory", type=click.Path(), default="kyogikai-demo",
               show_default=True, help="Where the demo store and its report go.")
 @pass_app
-def demo(s: State, directory: Path) -> None:
+def demo(s: State, directory: str) -> None:
     """Build a fresh store with a realistic FY2023 sample and write its annual report.
 
     The store is DIR/demo.sqlite (made anew) unless --db / KYOGIKAI_DB names an empty store.
     """
-    output_folder(directory, option="--dir")
+    folder: Path = output_folder(directory, option="--dir")  # "" is refused (Path("") would be ".")
     explicit_db = s.db
     say = (lambda msg: click.echo(f"demo: {msg}", err=True)) if sys.stderr.isatty() else None
-    out = run_demo(directory, explicit_db, say)
+    out = run_demo(folder, explicit_db, say)
     db = out.db
     click.echo(f"demo store:   {db}")
     click.echo(f"report (text): {out.report_text}")

@@ -68,10 +68,10 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
 
 
 @cli.command("export-feeds")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path())
 @base_url_option
 @pass_app
-def export_feeds(s: State, directory: Path, base: str | None) -> None:
+def export_feeds(s: State, directory: str, base: str | None) -> None:
     """Write the public site under DIRECTORY: every public feed at its URL path (feeds/all.ics,
     feeds/body/ID.ics …) and every public page (index.html, bodies/ID/index.html,
     bodies/ID/participation/…, programmes/ID/index.html, 404.html).
@@ -81,14 +81,14 @@ def export_feeds(s: State, directory: Path, base: str | None) -> None:
     """
     url = _base(_stored_or(s, base))
     shown = short(str(directory), 200)
-    output_folder(directory, option="directory")
+    folder = output_folder(directory, option="directory")  # "" is refused (Path("") would be ".")
     try:
-        counts = FeedService(s.app, url).export(directory)
+        counts = FeedService(s.app, url).export(folder)
         from ..app import Kyogikai
         from ..web.export import export_pages
 
         db, actor = s.db, s.actor_name
-        pages = export_pages(lambda: Kyogikai(db, actor), url, directory)
+        pages = export_pages(lambda: Kyogikai(db, actor), url, folder)
     except OSError as exc:
         raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
     click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
