@@ -411,8 +411,9 @@ class FastPath:
             try:
                 entry = await self.loop.run_in_executor(self.pool, self._build, kind, ref, path)
             except Exception as exc:
-                if not is_busy(exc):
-                    log.error("store unavailable: %s", " ".join(str(exc).split())[:300])
+                if not is_busy(exc):  # the store gone, or a bug of ours: said in the log, answered 503
+                    log.error("cannot answer %s: %s: %s", log_path(path, ref if kind == "private" else None),
+                              type(exc).__name__, " ".join(str(exc).split())[:300])
                 entry = self.entries.get(path)
                 if entry is None:
                     return (*self._unavailable(), log_path(path, ref if kind == "private" else None))
