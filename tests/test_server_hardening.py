@@ -397,3 +397,28 @@ def test_other_engineers_routes_forms_and_streams_work_on_the_server(tmp_path):
         log.close()
     text = (tmp_path / "serve.log").read_text(errors="replace")
     assert token not in text and "/private/[token]/page" in text and "Traceback" not in text
+
+
+def test_a_store_that_goes_away_gives_the_last_rendering_or_503_and_healthz_says_so(tmp_path):
+    """PostgreSQL: the schema dropped under a running server (the store cannot be used any more)."""
+    from .conftest import PG_DSN
+
+    db, drop = make_store("postgres", tmp_path)
+    with Kyogikai(db, actor="事務局A") as app:
+        ids = small_store(app)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        before = fetch(srv.base + "/feeds/all.ics")
+        assert before.status == 200
+        import psycopg
+
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:   # another process removes the store
+            conn.execute(f'DROP SCHEMA "{db.rsplit("schema=", 1)[1]}" CASCADE')
+        again = fetch(srv.base + "/feeds/all.ics")
+        assert again.status == 200 and again.body == before.body            # the last good rendering
+        never = fetch(srv.base + f"/feeds/body/{ids['総会']}.ics")
+        assert never.status == 503 and never.headers.get("retry-after")     # nothing to answer with
+        assert fetch(srv.base + "/healthz").status == 503
+        assert fetch(srv.base + f"/bodies/{ids['幹事会']}").status == 503
+    drop()
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert "Traceback" not in log and '" 500' not in log

@@ -97,6 +97,13 @@ def redact(path: str) -> str:
     return log_path(path, routed=False)
 
 
+def _store_error(exc: Exception) -> Exception:
+    """A database driver's error as StoreError (answered 503); anything else unchanged."""
+    if isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] in ("psycopg", "eventsourcing"):
+        return StoreError(" ".join(str(exc).split())[:300])
+    return exc
+
+
 def _css() -> str:
     return resources.files("kyogikai").joinpath("templates", "web.css").read_text(encoding="utf-8")
 
@@ -149,7 +156,7 @@ class Site:
                 self.feeds.fresh()
             except Exception as exc:
                 if not is_busy(exc):
-                    raise
+                    raise _store_error(exc) from None
                 log.warning("store busy (%s): reading the read models as they stand", " ".join(str(exc).split()))
             self.council = self.feeds.council
             try:
@@ -157,7 +164,7 @@ class Site:
             except Exception as exc:
                 if is_busy(exc):
                     raise StoreBusy(str(exc)) from None
-                raise
+                raise _store_error(exc) from None
         finally:
             self.lock.release()
 

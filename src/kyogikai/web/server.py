@@ -182,6 +182,7 @@ class FastPath:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.busy_until = 0.0                    # loop time until which the store counts as busy
         self.busy_since: float | None = None
+        self.failure: BaseException | None = None   # the last check's error, when not a busy store
         self.log_on = True
 
     # -- set-up (in the serving process) ---------------------------------------------------------
@@ -240,6 +241,7 @@ class FastPath:
         def done(task: asyncio.Future) -> None:
             self._running = None
             exc = task.exception()
+            self.failure = exc if exc is not None and not is_busy(exc) else None
             if exc is None:
                 sig, state = task.result()
                 if state != self.state:
@@ -365,7 +367,7 @@ class FastPath:
     def _unavailable(self) -> tuple[int, list, bytes]:
         return 503, [("content-type", "text/plain; charset=utf-8"), ("retry-after", RETRY_AFTER),
                      ("cache-control", "no-store"), *self.security], \
-            "503 混み合っています。しばらくしてから再度お試しください。".encode()
+            "503 ただいま応答できません。しばらくしてから再度お試しください。".encode()
 
     async def answer(self, method: str, path: str, header: Callable[[str], Any]) -> tuple[int, list, bytes, str] | None:
         """(status, headers, body, log path) for a fast-path request, or None for the framework.
@@ -380,11 +382,22 @@ class FastPath:
             route = self.route(path)
             if route is None:
                 return None
-            if route[0] == "healthz":
+            if route[0] == "healthz":  # never waits: the state of the last check (and a new one started)
+                if not self.current():
+                    self._refresh()
+                if self.failure is not None:
+                    return 503, [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store"),
+                                 ("retry-after", RETRY_AFTER), *self.security], b"store unavailable", "/healthz"
                 return 200, [("content-type", "text/plain; charset=utf-8"), ("cache-control", "no-store"),
                              *self.security], b"ok", "/healthz"
         if not self.current():
-            fresh = await self.ensure_fresh(have=entry is not None)
+            try:
+                fresh = await self.ensure_fresh(have=entry is not None)
+            except Exception as exc:  # the store cannot be used (not merely busy): the last rendering, else 503
+                log.error("store unavailable: %s", " ".join(str(exc).split())[:300])
+                if entry is None:
+                    return (*self._unavailable(), log_path(path, route[1] if route and route[0] == "private" else None))
+                fresh = False
             if fresh or entry is None:
                 entry = self.entries.get(path) or (entry if not fresh else None)
         else:
@@ -398,8 +411,9 @@ class FastPath:
             try:
                 entry = await self.loop.run_in_executor(self.pool, self._build, kind, ref, path)
             except Exception as exc:
-                if not is_busy(exc):
-                    raise
+                if not is_busy(exc):  # the store gone, or a bug of ours: said in the log, answered 503
+                    log.error("cannot answer %s: %s: %s", log_path(path, ref if kind == "private" else None),
+                              type(exc).__name__, " ".join(str(exc).split())[:300])
                 entry = self.entries.get(path)
                 if entry is None:
                     return (*self._unavailable(), log_path(path, ref if kind == "private" else None))
