@@ -242,8 +242,8 @@ def test_import_a_past_report(db, tmp_path):
         assert "<td data-label=\"行\">6</td>" in r.text and "「・」の後に何もありません" in r.text
         assert 'name="upload"' not in r.text
         # not UTF-8; no file; no CSRF
-        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "sjis.txt", "幹事会".encode("shift_jis"))
-        assert r.status == 400 and "UTF-8のテキストファイルではありません" in r.text
+        r = b.upload("/console/import/preview", {"csrf_token": csrf}, "file", "bad.txt", b"\xff\xfe\x00garbage")
+        assert r.status == 400 and "UTF-8またはシフトJISのテキストファイルではありません" in r.text
         assert b.upload("/console/import/preview", {}, "file", "r.txt", text.encode()).status == 403
         assert count_events(db) == before
         # a clean file: the preview, then one import

@@ -392,7 +392,8 @@ def test_stated_limits(store, tmp_path):
     assert "the limit is 2,000,000" in h.refuse("narrative", "set", "--fiscal-year", "2023", "--body", "幹事会",
                                                "--file", str(para))
     para.write_bytes(b"\xff\xfe\x00garbage")
-    assert "not UTF-8" in h.refuse("narrative", "set", "--fiscal-year", "2023", "--body", "幹事会", "--file", str(para))
+    assert "neither UTF-8 nor Shift_JIS" in h.refuse("narrative", "set", "--fiscal-year", "2023", "--body", "幹事会",
+                                                     "--file", str(para))
     agenda = [x for i in range(201) for x in ("--agenda", f"議題{i}")]
     assert "at most 200" in h.refuse("meeting", "schedule", "--body", "幹事会", "--date", "令和5年6月6日",
                                      "--format", "web", *agenda)

@@ -197,3 +197,17 @@ def test_era_boundary_in_report(cli):
     assert text.startswith("平成31年度事業報告")
     assert "・第1回幹事会（平成31年4月25日～令和元年5月10日、書面開催）" in text
     assert "・第2回幹事会（令和元年5月1日、Web会議）" in text
+
+
+def test_import_reads_excel_and_windows_shift_jis(cli, db, tmp_path, reference_text) -> None:
+    """A report saved by Word or Notepad in Shift_JIS (CP932) is read as such, with a note."""
+    from .dbtools import count_events
+
+    path = tmp_path / "sjis.txt"
+    path.write_bytes(reference_text.encode("cp932"))
+    r = cli("import-report", str(path))
+    assert "Shift_JIS" in r.err and count_events(db) > 100
+    utf8 = tmp_path / "utf8.txt"
+    utf8.write_text(reference_text, encoding="utf-8")
+    r = cli("import-report", str(utf8))                         # the same facts: nothing new
+    assert "nothing to import" in r.out and "Shift_JIS" not in r.err

@@ -16,6 +16,7 @@ exit 4 (:class:`FileSystemError`) when the file system refuses (no folder, no pe
 from __future__ import annotations
 
 import errno
+import re
 import os
 import stat
 import sys
@@ -25,6 +26,7 @@ from typing import IO, Callable, TypeVar
 
 from .app import UserError
 from .domain.text import short
+from .i18n import M
 
 T = TypeVar("T")
 
@@ -192,3 +194,27 @@ def _unlink(tmp: str) -> None:
         os.unlink(tmp)
     except OSError:
         pass
+
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+
+
+def decode_text(data: bytes, *, option: str) -> tuple[str, M | None]:
+    """The text of a file people save from Excel or Word: UTF-8 (with or without a BOM), else
+    Shift_JIS — Excel's default for 「CSV (コンマ区切り)」 and Windows' for text — read as CP932
+    (Microsoft's Shift_JIS, with the NEC and IBM extensions: ①, ㈱, 髙 …).  Returns the text and a
+    note when it was not UTF-8; a file that is neither is refused naming the first bad byte."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    try:
+        text = data.decode("cp932")
+        if _NOT_TEXT.search(text):   # cp932 maps almost any byte to something: binary is not Shift_JIS text
+            raise UnicodeDecodeError("cp932", data, 0, 1, "not text")
+    except UnicodeDecodeError:
+        line = data[:first_bad].count(b"\n") + 1
+        raise UserError(M("{option}: line {line}: the file is neither UTF-8 nor Shift_JIS text (byte {byte}); "
+                          "save it as UTF-8", option=option, line=line, byte=first_bad)) from None
+    return text, M("{option}: read as Shift_JIS (CP932), Excel's and Windows' default; saving as UTF-8 is safer",
+                   option=option)

@@ -110,11 +110,13 @@ def _clean(value: str | None) -> str:
 
 
 def decode(data: bytes, source: str = "file") -> str:
+    """UTF-8 (Excel's 「CSV UTF-8」) or Shift_JIS (Excel's plain 「CSV (コンマ区切り)」), see files.decode_text."""
+    from .files import decode_text
+
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise MembersCSVError(f"{source} line {line}: not UTF-8 text; save it as 'CSV UTF-8 (コンマ区切り)'") from None
+        return decode_text(data, option=source)[0]
+    except UserError as exc:
+        raise MembersCSVError(str(exc)) from None
 
 
 def parse(text: str, source: str = "file") -> list[MemberRow]:

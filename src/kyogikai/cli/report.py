@@ -9,11 +9,11 @@ import click
 from ..app import UserError
 from ..domain.council import DOCUMENT_FONTS
 from ..domain.text import one_line, short
-from ..files import read_input
+from ..files import decode_text, read_input
 from ..projections.runtime import TerminalProgress
 from ..report.importer import ImportRefused, import_report_text
 from ..report.service import FORMATS, render, report_doc
-from .base import State, cli, date_from, done, fiscal_year_from, json_option, pass_app
+from .base import State, cli, date_from, done, fiscal_year_from, json_option, pass_app, warn
 
 MAX_REPORT_BYTES = 5_000_000
 MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
@@ -46,11 +46,9 @@ def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str
 @pass_app
 def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: bool) -> None:
     """Turn a past report (the reference's text format) into events."""
-    data = read_input(file, option="file", limit=MAX_REPORT_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"file: {file} is not UTF-8 text (byte {exc.start})") from None
+    text, note = decode_text(read_input(file, option="file", limit=MAX_REPORT_BYTES), option="file")
+    if note is not None:
+        warn(note)
     try:
         result = import_report_text(s.app, text, fiscal_year_from(fiscal_year), skip_problems,
                                     TerminalProgress("import"))
@@ -87,11 +85,9 @@ def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str |
     """Replace the narrative paragraphs (each argument is one paragraph)."""
     paras = list(paragraphs)
     if file is not None:
-        data = read_input(file, option="--file", limit=MAX_NARRATIVE_BYTES)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UserError(f"--file: {short(str(file), 200)} is not UTF-8 text (byte {exc.start})") from None
+        text, note = decode_text(read_input(file, option="--file", limit=MAX_NARRATIVE_BYTES), option="--file")
+        if note is not None:
+            warn(note)
         # a paragraph's lines are joined; U+2028/U+2029 and other invisible characters are refused first
         paras += [one_line(p, f"--file paragraph {i}")
                   for i, p in enumerate((p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()), start=1)]

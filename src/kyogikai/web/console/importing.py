@@ -71,10 +71,12 @@ def preview(ctx: Ctx) -> Response:
         form.error("file", f"ファイルが大きすぎます（{len(upload['data']):,}バイト。上限は{MAX_BYTES:,}バイト）。")
     else:
         name = str(upload.get("filename") or "report.txt")[:200]
+        from ...files import decode_text
+
         try:
-            text = upload["data"].decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            form.error("file", f"UTF-8のテキストファイルではありません（{exc.start}バイト目）。"
+            text = decode_text(upload["data"], option="file")[0]   # UTF-8, else Shift_JIS (CP932)
+        except UserError:
+            form.error("file", "UTF-8またはシフトJISのテキストファイルではありません。"
                                "Wordの場合は「テキスト（UTF-8）」で保存してください。")
     if not form.ok or text is None:
         return ctx.render("console_import.html", status=400, form=form, stage="upload")
