@@ -199,7 +199,8 @@ def test_every_console_page_fits_and_is_labelled(chromium, tmp_path, size):
                  "members": "/console/members", "member": f"/console/members/{member}",
                  "narratives": "/console/narratives?fiscal_year=2023", "tokens": "/console/tokens",
                  "import": "/console/import", "report": "/console/report?fiscal_year=2023",
-                 "users": "/console/users", "settings": "/console/settings", "log": "/console/log"}
+                 "users": "/console/users", "settings": "/console/settings", "password": "/console/password",
+                 "log": "/console/log"}
         for name, path in pages.items():
             resp = page.goto(srv.base + path)
             assert resp.status == 200, (name, resp.status)

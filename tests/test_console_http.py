@@ -510,3 +510,68 @@ def test_admin_sets_the_council_settings(db, tmp_path):
         assert r.status == 409 and "ほかの人が協議会の設定を変更しました" in r.text
         assert 'value="三つ目の名称"' in r.text and "別の協議会" in r.text
         assert count_events(db) == n
+
+
+def test_a_user_changes_their_own_password(db, tmp_path):
+    """``/console/password``: current password, the new one twice; other sessions end, this one stays;
+    no event is written (passwords are not events)."""
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        anon = Browser(srv.base)
+        r = anon.get("/console/password")
+        assert r.status == 303 and r.headers["location"] == "/console/login?next=/console/password"
+        here, elsewhere = Browser(srv.base), Browser(srv.base)
+        assert here.login("clerk", CLERK_PW).status == 303
+        assert elsewhere.login("clerk", CLERK_PW).status == 303
+        page = here.get("/console/password")
+        assert page.status == 200 and 'href="/console/password"' in page.text
+        assert 'autocomplete="current-password"' in page.text
+        csrf = page.csrf()
+        new = "clerk-new-password-789"
+        before = count_events(db)
+
+        def form(**over: str) -> dict[str, str]:
+            return {"csrf_token": csrf, "current_password": CLERK_PW, "password": new, "password2": new, **over}
+
+        # refused: no CSRF token, a wrong current password, a mismatch, too short — nothing changes
+        no_token = form()
+        del no_token["csrf_token"]
+        assert here.post("/console/password", no_token).status == 403
+        r = here.post("/console/password", form(current_password="wrong-password-000"))
+        assert r.status == 400 and 'id="e-current_password">現在のパスワードが違います。' in r.text
+        assert "wrong-password-000" not in r.text and new not in r.text
+        r = here.post("/console/password", form(password2=new + "x"))
+        assert r.status == 400 and 'id="e-password2">確認用のパスワードが一致しません。' in r.text
+        r = here.post("/console/password", form(password="short-pw", password2="short-pw"))
+        assert r.status == 400 and 'id="e-password">パスワードは12文字以上にしてください。' in r.text
+        assert elsewhere.get("/console/").status == 200
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 303
+
+        # changed: this session stays, the other one ends; the old password no longer works
+        r = here.post("/console/password", form())
+        assert r.status == 303 and r.headers["location"] == "/console/password?done=changed"
+        assert "パスワードを変更しました。" in here.get("/console/password?done=changed").text
+        assert here.get("/console/").status == 200
+        r = elsewhere.get("/console/")
+        assert r.status == 303 and r.headers["location"].startswith("/console/login")
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 401
+        assert Browser(srv.base).login("clerk", new).status == 303
+        assert count_events(db) == before
+        from kyogikai.accounts import CREDENTIALS
+
+        with Kyogikai(db, actor="test") as app:
+            dump = repr([e.payload() for _, e in app.log()])
+            acc = Accounts(app)
+            with acc._rows(write=False) as rows:
+                stored = rows.get(CREDENTIALS, "clerk")
+        assert stored["hash"].startswith("$argon2id$") and new not in dump
+
+        # wrong current passwords count towards the login limit of the name (reset by the login above)
+        for _ in range(5):
+            assert here.post("/console/password", form(current_password="wrong-password-000",
+                                                       password="another-password-1",
+                                                       password2="another-password-1")).status == 400
+        r = here.post("/console/password", form(current_password=new, password="another-password-1",
+                                                password2="another-password-1"))
+        assert r.status == 400 and "しばらく変更できません" in r.text
+        assert Browser(srv.base).login("clerk", new).status == 429

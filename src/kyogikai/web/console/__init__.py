@@ -314,7 +314,7 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
-    from . import importing, narratives, organisation, settings, tokens
+    from . import importing, narratives, organisation, password, settings, tokens
     from . import report as report_pages
 
     console = Console(site)
@@ -340,6 +340,7 @@ def routes(site: Any) -> list[BaseRoute]:
     out += organisation.routes(p)
     out += importing.routes(p)
     out += settings.routes(p)
+    out += password.routes(p)
     return out
 
 

@@ -143,6 +143,9 @@ TABLE: list[Entry] = [
     _e(r"password: at least (?P<n>\d+) characters", "password", "パスワードは{n}文字以上にしてください。"),
     _e(r"password: at most (?P<n>\d+) characters", "password", "パスワードは{n}文字までです。"),
     _e(r"password: no control characters", "password", "パスワードに制御文字は使えません。"),
+    _e(r"current password: wrong", "current_password", "現在のパスワードが違います。"),
+    _e(r"current password: too many failed attempts.*", "current_password",
+       "現在のパスワードの誤りが続いたため、しばらく変更できません。15分ほど待ってからお試しください。"),
 ]
 
 CONFLICT = ("ほかの人が同じ記録を同時に変更しました。何も保存されていません。"
