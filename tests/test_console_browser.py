@@ -199,10 +199,30 @@ def test_every_console_page_fits_and_is_labelled(chromium, tmp_path, size):
                  "members": "/console/members", "member": f"/console/members/{member}",
                  "narratives": "/console/narratives?fiscal_year=2023", "tokens": "/console/tokens",
                  "import": "/console/import", "report": "/console/report?fiscal_year=2023",
-                 "users": "/console/users", "log": "/console/log"}
+                 "users": "/console/users", "settings": "/console/settings", "password": "/console/password",
+                 "log": "/console/log"}
         for name, path in pages.items():
             resp = page.goto(srv.base + path)
             assert resp.status == 200, (name, resp.status)
             check_page(page, name)
             shot(page, tmp_path, f"console-{name}-{size}.png")
+        # the settings form sent back with a field error, then saved: the new name in the header
+        page.goto(srv.base + "/console/settings")
+        page.get_by_label("名称（必須）").fill("あいち電子自治体推進協議会")
+        page.get_by_label("公開URL").fill('https://kyogikai.example.lg.jp/"x')
+        page.get_by_label("ＭＳ 明朝・ＭＳ ゴシック").check()
+        page.get_by_role("button", name="設定を記録する").click()
+        page.wait_for_load_state()
+        assert page.locator("#e-base_url").inner_text().startswith("公開URLに「\"」は使えません")
+        assert page.get_by_label("公開URL").input_value() == 'https://kyogikai.example.lg.jp/"x'
+        assert page.get_by_label("ＭＳ 明朝・ＭＳ ゴシック").is_checked()
+        check_page(page, "settings-error")
+        shot(page, tmp_path, f"console-settings-error-{size}.png")
+        page.get_by_label("公開URL").fill("https://kyogikai.example.lg.jp")
+        page.get_by_role("button", name="設定を記録する").click()
+        page.wait_for_load_state()
+        assert "協議会の設定を記録しました。" in page.locator("main").inner_text()
+        assert page.locator("header h1").inner_text() == "あいち電子自治体推進協議会 事務局コンソール"
+        check_page(page, "settings-saved")
+        shot(page, tmp_path, f"console-settings-saved-{size}.png")
         ctx.close()

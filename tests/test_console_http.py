@@ -406,3 +406,172 @@ def test_change_form_shows_the_current_details(sqlite_url, tmp_path):
         r = b.post(f"/console/meetings/{mid}/change", {"csrf_token": csrf, "version": page.version(),
                                                        "format": "書面審議", "venue": "県庁本庁舎"})
         assert r.status == 400 and "変更点がありません。" in r.text
+
+
+def council_events(db: str) -> list:
+    return [e for e in events(db) if type(e).__name__ == "CouncilSettingsChanged"]
+
+
+def test_admin_sets_the_council_settings(db, tmp_path):
+    """``/console/settings``: the same command as ``council set``; the public page and feeds follow;
+    a clerk, a missing CSRF token, a bad base URL and an empty name write nothing."""
+    name = "あいち電子自治体推進協議会"
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        anon = Browser(srv.base)
+        r = anon.get("/console/settings")
+        assert r.status == 303 and r.headers["location"] == "/console/login?next=/console/settings" and r.text == ""
+        assert anon.post("/console/settings", {"name": name, "version": "0"}).status == 403
+
+        # a clerk: 403 on GET and POST, no link in the menu, nothing written
+        clerk = Browser(srv.base)
+        assert clerk.login("clerk", CLERK_PW).status == 303
+        home = clerk.get("/console/")
+        assert "/console/settings" not in home.text
+        clerk_csrf = home.csrf()
+        r = clerk.get("/console/settings")
+        assert r.status == 403 and "管理者だけ" in r.text and 'name="base_url"' not in r.text
+        before = count_events(db)
+        assert clerk.post("/console/settings", {"csrf_token": clerk_csrf, "version": "0", "name": name,
+                                                "document_font": "yu"}).status == 403
+        assert count_events(db) == before and council_events(db) == []
+
+        admin = Browser(srv.base)
+        assert admin.login("admin", ADMIN_PW).status == 303
+        assert 'href="/console/settings"' in admin.get("/console/").text
+        page = admin.get("/console/settings")
+        assert page.status == 200 and "協議会の設定" in page.text and "まだ設定は記録されていません" in page.text
+        csrf, version = page.csrf(), page.version()
+        assert version == "0"
+        for label in ('for="f-name"', 'for="f-short_name"', 'for="f-base_url"'):
+            assert label in page.text
+
+        def form(**over: str) -> dict[str, str]:
+            return {"csrf_token": csrf, "version": version, "name": name, "short_name": "推進協議会",
+                    "base_url": "https://kyogikai.example.lg.jp", "document_font": "ms", **over}
+
+        # without (or with a wrong) CSRF token: 403, nothing written
+        no_token = form()
+        del no_token["csrf_token"]
+        assert admin.post("/console/settings", no_token).status == 403
+        assert admin.post("/console/settings", form(csrf_token="A" * 43)).status == 403
+        assert count_events(db) == before
+
+        # a base URL with a quote, an empty name: beside the field in Japanese, the input kept
+        r = admin.post("/console/settings", form(base_url='https://kyogikai.example.lg.jp/"x'))
+        assert r.status == 400
+        assert re.search(r'id="f-base_url" name="base_url" value="https://kyogikai.example.lg.jp/&#34;x"[^>]*'
+                         r'aria-invalid="true"', r.text), r.text
+        assert 'id="e-base_url">公開URLに「&#34;」は使えません' in r.text
+        assert f'value="{name}"' in r.text and 'value="推進協議会"' in r.text
+        r = admin.post("/console/settings", form(name="　"))
+        assert r.status == 400 and 'id="e-name">協議会の名称を入力してください。' in r.text
+        assert 'value="https://kyogikai.example.lg.jp"' in r.text
+        r = admin.post("/console/settings", form(base_url="ftp://kyogikai.example.lg.jp"))
+        assert r.status == 400 and 'id="e-base_url">公開URLは http:// か https:// で始まり' in r.text
+        assert count_events(db) == before and council_events(db) == []
+
+        # saved: one event by the admin, through the same command as ``council set``
+        r = admin.post("/console/settings", form())
+        assert r.status == 303 and r.headers["location"] == "/console/settings?done=saved"
+        assert count_events(db) == before + 1
+        [e] = council_events(db)
+        assert (e.actor, e.name, e.short_name, e.base_url, e.document_font) == (
+            "admin", name, "推進協議会", "https://kyogikai.example.lg.jp", "ms")
+        with Kyogikai(db, actor="test") as app:
+            assert app.council()["name"] == name
+        page = admin.get("/console/settings?done=saved")
+        assert "協議会の設定を記録しました。" in page.text and f"<h1><a href=\"/console/\">{name} 事務局コンソール" in page.text
+        history = page.text.split('id="history"')[1]
+        assert "admin" in history and "ＭＳ 明朝・ＭＳ ゴシック" in history and "（日本時間）" in page.text
+
+        # the public page and the feeds show the new name
+        index = anon.get("/")
+        assert index.status == 200 and f"<title>会議・行事予定｜{name}</title>" in index.text
+        feed = anon.get("/feeds/all.ics")
+        assert feed.status == 200 and f"X-WR-CALNAME:{name} 全体予定" in feed.text.replace("\r\n ", "")
+
+        # the same settings again: nothing written; emptied short name and base URL: cleared
+        r = admin.post("/console/settings", form(version=page.version()))
+        assert r.status == 303 and r.headers["location"].endswith("done=unchanged")
+        assert count_events(db) == before + 1
+        r = admin.post("/console/settings", form(version=page.version(), short_name="", base_url="",
+                                                 document_font="yu"))
+        assert r.status == 303
+        last = council_events(db)[-1]
+        assert (last.name, last.short_name, last.base_url, last.document_font) == (name, None, None, "yu")
+
+        # a stale form (settings changed through the CLI since): nothing written, the input kept
+        page = admin.get("/console/settings")
+        with Kyogikai(db, actor="事務局B") as app:
+            app.set_council(name="別の協議会")
+        n = count_events(db)
+        r = admin.post("/console/settings", form(version=page.version(), name="三つ目の名称"))
+        assert r.status == 409 and "ほかの人が協議会の設定を変更しました" in r.text
+        assert 'value="三つ目の名称"' in r.text and "別の協議会" in r.text
+        assert count_events(db) == n
+
+
+def test_a_user_changes_their_own_password(db, tmp_path):
+    """``/console/password``: current password, the new one twice; other sessions end, this one stays;
+    no event is written (passwords are not events)."""
+    setup_council(db)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        anon = Browser(srv.base)
+        r = anon.get("/console/password")
+        assert r.status == 303 and r.headers["location"] == "/console/login?next=/console/password"
+        here, elsewhere = Browser(srv.base), Browser(srv.base)
+        assert here.login("clerk", CLERK_PW).status == 303
+        assert elsewhere.login("clerk", CLERK_PW).status == 303
+        page = here.get("/console/password")
+        assert page.status == 200 and 'href="/console/password"' in page.text
+        assert 'autocomplete="current-password"' in page.text
+        csrf = page.csrf()
+        new = "clerk-new-password-789"
+        before = count_events(db)
+
+        def form(**over: str) -> dict[str, str]:
+            return {"csrf_token": csrf, "current_password": CLERK_PW, "password": new, "password2": new, **over}
+
+        # refused: no CSRF token, a wrong current password, a mismatch, too short — nothing changes
+        no_token = form()
+        del no_token["csrf_token"]
+        assert here.post("/console/password", no_token).status == 403
+        r = here.post("/console/password", form(current_password="wrong-password-000"))
+        assert r.status == 400 and 'id="e-current_password">現在のパスワードが違います。' in r.text
+        assert "wrong-password-000" not in r.text and new not in r.text
+        r = here.post("/console/password", form(password2=new + "x"))
+        assert r.status == 400 and 'id="e-password2">確認用のパスワードが一致しません。' in r.text
+        r = here.post("/console/password", form(password="short-pw", password2="short-pw"))
+        assert r.status == 400 and 'id="e-password">パスワードは12文字以上にしてください。' in r.text
+        assert elsewhere.get("/console/").status == 200
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 303
+
+        # changed: this session stays, the other one ends; the old password no longer works
+        r = here.post("/console/password", form())
+        assert r.status == 303 and r.headers["location"] == "/console/password?done=changed"
+        assert "パスワードを変更しました。" in here.get("/console/password?done=changed").text
+        assert here.get("/console/").status == 200
+        r = elsewhere.get("/console/")
+        assert r.status == 303 and r.headers["location"].startswith("/console/login")
+        assert Browser(srv.base).login("clerk", CLERK_PW).status == 401
+        assert Browser(srv.base).login("clerk", new).status == 303
+        assert count_events(db) == before
+        from kyogikai.accounts import CREDENTIALS
+
+        with Kyogikai(db, actor="test") as app:
+            dump = repr([e.payload() for _, e in app.log()])
+            acc = Accounts(app)
+            with acc._rows(write=False) as rows:
+                stored = rows.get(CREDENTIALS, "clerk")
+        assert stored["hash"].startswith("$argon2id$") and new not in dump
+
+        # wrong current passwords count towards the login limit of the name (reset by the login above)
+        for _ in range(5):
+            assert here.post("/console/password", form(current_password="wrong-password-000",
+                                                       password="another-password-1",
+                                                       password2="another-password-1")).status == 400
+        r = here.post("/console/password", form(current_password=new, password="another-password-1",
+                                                password2="another-password-1"))
+        assert r.status == 400 and "しばらく変更できません" in r.text
+        assert Browser(srv.base).login("clerk", new).status == 429

@@ -183,6 +183,39 @@ class Accounts:
             rows.execute(f"DELETE FROM {SESSIONS.name} WHERE name = {rows.ph}", (acc.name,))
         return acc.name
 
+    def change_own_password(self, name: str, current: str, new: str, keep_session: str | None = None) -> str:
+        """A user changes their own password: the current one is checked first (a wrong one counts
+        towards the login limit of the name, and past the limit every attempt is refused), then the
+        new one is stored and every other session of the user ends (``keep_session``: the id hash of
+        the session making the change, which stays open)."""
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        pw = check_password(new)
+        acc = self.directory().get(name)
+        if acc is None:
+            raise DomainError(f"no user {normalize_name(name)!r}")
+        if not acc.active:
+            raise DomainError(f"user {acc.name!r} is disabled")
+        key, now = f"name:{acc.name}", int(self.clock())
+        with self._rows() as rows:
+            if self._failures(rows, key, now) >= FAILURES_PER_NAME:
+                raise DomainError("current password: too many failed attempts; wait and try again")
+            cred = rows.get(CREDENTIALS, acc.name)
+        hasher = _hasher()
+        try:
+            ok = cred is not None and hasher.verify(cred["hash"], unicodedata.normalize("NFC", current or "")[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            with self._rows() as rows:
+                rows.put(FAILURES, {"id": secrets.token_hex(16), "k": key, "at": now})
+            raise DomainError("current password: wrong")
+        with self._rows() as rows:
+            rows.put(CREDENTIALS, {"name": acc.name, "hash": hasher.hash(pw), "updated_at": now})
+            rows.execute(f"DELETE FROM {SESSIONS.name} WHERE name = {rows.ph} AND id_hash <> {rows.ph}",
+                         (acc.name, keep_session or ""))
+        return acc.name
+
     def _store_hash(self, name: str, digest: str) -> None:
         with self._rows() as rows:
             rows.put(CREDENTIALS, {"name": name, "hash": digest, "updated_at": int(self.clock())})

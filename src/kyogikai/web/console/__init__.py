@@ -108,6 +108,11 @@ class Console:
 
     def render(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("console_css", Markup(self.css))
+        if "council" not in context:  # the name as it stands now, not as the public pages last read it
+            try:
+                context["council"] = self.app.council()
+            except Exception:  # a busy or broken store: the name the public pages last read
+                logger.warning("council settings unreadable; using the last known ones", exc_info=True)
         resp = self.site.render(request, template, status=status, jst=jst, role_labels=ROLE_LABELS, **context)
         resp.headers.update(self.headers)
         return resp
@@ -309,7 +314,7 @@ def routes(site: Any) -> list[BaseRoute]:
     """The console's routes for ``create_app(extra_routes=...)``."""
     from . import log as log_pages
     from . import meetings, users
-    from . import importing, narratives, organisation, tokens
+    from . import importing, narratives, organisation, password, settings, tokens
     from . import report as report_pages
 
     console = Console(site)
@@ -334,6 +339,8 @@ def routes(site: Any) -> list[BaseRoute]:
     out += tokens.routes(p)
     out += organisation.routes(p)
     out += importing.routes(p)
+    out += settings.routes(p)
+    out += password.routes(p)
     return out
 
 

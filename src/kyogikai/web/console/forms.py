@@ -27,7 +27,7 @@ class Form:
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         self.values: dict[str, str] = {}
         for k, v in (data or {}).items():
-            if isinstance(v, str) and k not in ("password", "password2", "csrf_token"):
+            if isinstance(v, str) and k not in ("password", "password2", "current_password", "csrf_token"):
                 self.values[k] = v
         self.errors: dict[str, str] = {}
         self.message: str | None = None

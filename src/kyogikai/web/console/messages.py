@@ -108,6 +108,27 @@ TABLE: list[Entry] = [
     _e(r"title: (?P<e>.*)", None, "表題を読み取れません（{e}）"),
     _e(r"no title line \(令和N年度事業報告\).*", None, "表題の行（令和N年度事業報告）がありません。年度を入力してください"),
     _e(r"the file holds no report: .*", None, "報告の内容（1 全団体事業 など）が見つかりません。何も取り込んでいません。"),
+    # council settings (the options of ``council set``, beside the settings form's fields)
+    _e(r"--name: is empty", "name", "協議会の名称を入力してください。"),
+    _e(r"--name: the council has no name yet; give --name", "name", "協議会の名称を入力してください。"),
+    _e(r"--name: longer than (?P<n>\d+) characters.*", "name", "名称は{n}文字までです。"),
+    _e(r"--short: is empty", "short_name", "略称を入力してください。"),
+    _e(r"--short: longer than (?P<n>\d+) characters.*", "short_name", "略称は{n}文字までです。"),
+    _e(r"--base-url: .*: a space is not allowed in a base URL.*", "base_url",
+       "公開URLに空白は使えません（空白は %20 と書いてください）。"),
+    _e(r"--base-url: .*: the character '(?P<c>.)' is not allowed in a base URL.*", "base_url",
+       "公開URLに「{c}」は使えません（引用符・山かっこ・円記号・日本語などは使えません。日本語のドメインは xn-- で始まる形で、"
+       "ほかの文字は %-エスケープで書いてください）。"),
+    _e(r"--base-url: .*: U\+(?P<cp>[0-9A-F]+) is not allowed in a base URL.*", "base_url",
+       "公開URLに制御文字（U+{cp}）は使えません。"),
+    _e(r"--base-url: .* is longer than (?P<n>\d+) characters", "base_url", "公開URLは{n}文字までです。"),
+    _e(r"--base-url: .* is not an http:// or https:// URL with a host", "base_url",
+       "公開URLは http:// か https:// で始まり、ホスト名を含むURLにしてください（例: https://kyogikai.example.lg.jp）。"),
+    _e(r"--base-url: .*: give scheme, host, optional port and path only.*", "base_url",
+       "公開URLには、方式・ホスト名・（必要なら）ポート番号とパスだけを書いてください（? や # 以降、利用者名は使えません）。"),
+    _e(r"--base-url: .*", "base_url",
+       "公開URLとして使えません（例: https://kyogikai.example.lg.jp、https://example.lg.jp/kyogikai）。"),
+    _e(r"--document-font: .*", "document_font", "文書の書体は「游明朝・游ゴシック」か「ＭＳ 明朝・ＭＳ ゴシック」を選んでください。"),
     # accounts
     _e(r"user name: empty", "username", "ログイン名を入力してください。"),
     _e(r"user name: at most (?P<n>\d+) characters", "username", "ログイン名は{n}文字までです。"),
@@ -122,6 +143,9 @@ TABLE: list[Entry] = [
     _e(r"password: at least (?P<n>\d+) characters", "password", "パスワードは{n}文字以上にしてください。"),
     _e(r"password: at most (?P<n>\d+) characters", "password", "パスワードは{n}文字までです。"),
     _e(r"password: no control characters", "password", "パスワードに制御文字は使えません。"),
+    _e(r"current password: wrong", "current_password", "現在のパスワードが違います。"),
+    _e(r"current password: too many failed attempts.*", "current_password",
+       "現在のパスワードの誤りが続いたため、しばらく変更できません。15分ほど待ってからお試しください。"),
 ]
 
 CONFLICT = ("ほかの人が同じ記録を同時に変更しました。何も保存されていません。"
