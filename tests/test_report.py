@@ -211,3 +211,24 @@ def test_import_reads_excel_and_windows_shift_jis(cli, db, tmp_path, reference_t
     utf8.write_text(reference_text, encoding="utf-8")
     r = cli("import-report", str(utf8))                         # the same facts: nothing new
     assert "nothing to import" in r.out and "Shift_JIS" not in r.err
+
+
+def test_imported_entries_are_held_or_cancelled(cli, db, tmp_path, reference_text) -> None:
+    """A report records what took place: its entries become held meetings (【中止】 ones cancelled),
+    so listings, feeds and participation stop calling them 予定."""
+    path = tmp_path / "r.txt"
+    path.write_text(reference_text, encoding="utf-8")
+    cli("import-report", str(path))
+    rows = cli("meetings", "--fiscal-year", "2023", "--json").json()
+    statuses = {r["status"] for r in rows}
+    cancelled = reference_text.count("【中止】")
+    assert statuses <= {"held", "cancelled"} and sum(r["status"] == "cancelled" for r in rows) == cancelled
+    assert "予定" not in cli("meetings", "--fiscal-year", "2023").out
+    # the actual times can still be recorded: a correction of what was held, as a new event
+    held = next(r for r in rows if r["status"] == "held" and r["start"] == r["end"])
+    cli("meeting", "hold", held["id"][:8], "--date", held["start"], "--start-time", "14:00", "--end-time", "15:30")
+    again = next(r for r in cli("meetings", "--fiscal-year", "2023", "--json").json() if r["id"] == held["id"])
+    assert (again["status"], again["start_time"]) == ("held", "14:00")
+    r = cli("meeting", "hold", held["id"][:8], "--date", held["start"], "--start-time", "14:00", "--end-time", "15:30",
+            expect=2)
+    assert "already recorded as held" in r.err

@@ -92,9 +92,12 @@ def retry_on_conflict(command: Callable) -> Callable:
     return attempt
 
 
-def _tokyo_today() -> dt.date:
+def tokyo_today() -> dt.date:
     """Today in Asia/Tokyo (the council's calendar day), whatever the machine's time zone."""
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
+
+
+_tokyo_today = tokyo_today
 
 
 def _norm(text: str) -> str:

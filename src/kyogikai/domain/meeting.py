@@ -312,17 +312,21 @@ class Meeting(Aggregate):
 
     def hold(self, period: Period | None, start_time: dt.time | None, end_time: dt.time | None, actor: str,
              today: dt.date | None = None) -> None:
-        """Record that it took place (on the planned dates, or on ``period``).  With ``today`` (the
-        council's calendar day), a meeting that starts after today cannot have been held yet."""
+        """Record that it took place (on the planned dates, or on ``period`` and the times given).
+
+        With ``today`` (the council's calendar day), a meeting that starts after today cannot have
+        been held yet.  A meeting already recorded as held takes a correction of its actual dates or
+        times the same way (a new event); the same dates and times again are refused."""
         self._open("record it as held")
-        if self.status is Status.HELD:
-            raise DomainError("it is already recorded as held")
         period = period or self.period
         if today is not None and period.start > today:
             raise DomainError(f"it starts on {period.start.isoformat()} ({format_date(period.start)}), after today "
                               f"({today.isoformat()}): a meeting can be recorded as held only once it has begun")
         if period == self.period and start_time is None and end_time is None:
             start_time, end_time = self.start_time, self.end_time
+        if self.status is Status.HELD and (period, start_time, end_time) == (self.period, self.start_time,
+                                                                              self.end_time):
+            raise DomainError("it is already recorded as held (give --date or times to correct what was recorded)")
         check_when(period, start_time, end_time)
         self.trigger(MeetingHeld, actor, start=period.start, end=period.end, precision=period.precision,
                      start_time=start_time, end_time=end_time)

@@ -29,7 +29,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..app import Kyogikai, UserError
+from ..app import Kyogikai, UserError, tokyo_today
 from ..dates import fiscal_year as fiscal_year_of
 from ..domain.events import DomainError
 from ..domain.formats import Format
@@ -77,6 +77,7 @@ class Importer:
     def __init__(self, app: Kyogikai, progress: Callable[[int, int], None] | None = None) -> None:
         self.app = app
         self.progress = progress
+        self.today = tokyo_today()     # entries up to today took place: they are recorded as held
 
     # -- organisation ----------------------------------------------------------------------------
     def _programme(self, title: str, section: str, order: int) -> str:
@@ -180,6 +181,8 @@ class Importer:
                 mid = self._match(owner, is_body, fiscal_year_of(e.period.start), want, e.period.start)
                 if e.cancelled and mid is not None:
                     app.cancel(mid["id"])
+                elif mid is not None and e.period.start <= self.today:
+                    app.hold(mid["id"])        # a report records what took place
                 result.created += 1
             else:
                 changed = self._update(existing, e)
@@ -229,6 +232,9 @@ class Importer:
             changed = True
         if e.cancelled and m["status"] != "cancelled":
             app.cancel(mid)
+            changed = True
+        elif not e.cancelled and m["status"] != "held" and e.period.start <= self.today:
+            app.hold(mid)                      # recorded as scheduled by an earlier import, or by hand
             changed = True
         return changed
 
