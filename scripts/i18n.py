@@ -81,6 +81,7 @@ def update() -> None:
     PO.parent.mkdir(parents=True, exist_ok=True)
     with PO.open("wb") as f:
         write_po(f, cat, width=100, omit_header=False, sort_output=True, no_location=True)
+    compile_()                         # the .mo that runs always matches the .po
 
 
 def compiled() -> bytes:

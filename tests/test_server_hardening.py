@@ -43,11 +43,12 @@ class LockHolder:
 
     def __init__(self, db: str) -> None:
         if db.startswith("postgresql://"):
-            dsn = db.split("?", 1)[0]
+            dsn, schema = db.split("?", 1)[0], db.split("schema=", 1)[1]
             code = f"""
                 import sys, psycopg
-                conn = psycopg.connect({dsn!r})
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x6B796F67,))
+                conn = psycopg.connect({dsn!r}, options="-c search_path={schema}")
+                # the store's write lock: keyed by the store's schema (PostgresReadStore.transaction)
+                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (0x6B796F67,))
                 print("held", flush=True)
                 sys.stdin.read()
                 conn.rollback()
