@@ -154,13 +154,21 @@ class Kyogikai:
         self.sync()
         self.runtime.prepare()
         with self.reads.transaction() as tx, self.runtime.unit(tx):
-            self.store.cursor = tx.c
+            self.store.cursor, self.store._unit_loads = tx.c, {}
             try:
                 yield
             finally:
-                self.store.cursor = None
+                self.store.cursor, self.store._unit_loads = None, {}
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        unit = self.runtime._unit
+        if unit is not None:   # inside atomic(): the same question between two writes has the same answer
+            key = (sql, tuple(params))
+            memo = unit.setdefault("reads", {})
+            if key not in memo:
+                with self.reads.statement() as rows:
+                    memo[key] = rows.execute(sql, params)
+            return list(memo[key])
         with self.reads.statement() as rows:   # one statement: one snapshot, no transaction round trips
             return rows.execute(sql, params)
 

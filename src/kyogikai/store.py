@@ -239,6 +239,7 @@ class EventStore:
     def __init__(self, location: Location) -> None:
         self.location = location
         self._own_writer: Any = None
+        self._unit_loads: dict[UUID, list[StoredEvent]] = {}
         env: dict[str, str] = {}
         if location.kind == "sqlite":
             path = Path(location.path)
@@ -277,6 +278,8 @@ class EventStore:
         if not events:
             return
         stored = [self.mapper.to_stored(e) for e in events]
+        for e in events:
+            self._unit_loads.pop(e.originator_id, None)
         if self.writer is not None:
             self.writer(stored, list(events))
             return
@@ -299,8 +302,10 @@ class EventStore:
 
     # -- reading --------------------------------------------------------------------------------
     def load(self, id: UUID) -> list[DomainEvent]:
-        if self.cursor is not None:
-            stored = self._select_events(self.cursor, id)
+        if self.cursor is not None:   # inside a unit of work: each aggregate read once until it is written
+            stored = self._unit_loads.get(id)
+            if stored is None:
+                stored = self._unit_loads[id] = self._select_events(self.cursor, id)
         elif self.reader is not None:
             with self.reader.statement() as rows:
                 stored = self._select_events(rows.c, id)

@@ -419,8 +419,9 @@ class Runtime:
         self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
 
     # -- tables ----------------------------------------------------------------------------------
-    def prepare(self) -> None:
-        """Create tables; rebuild (into fresh tables, swapped in) a projection that is new or whose VERSION changed."""
+    def prepare(self, rebuild_stale: bool = True) -> None:
+        """Create tables; rebuild (into fresh tables, swapped in) a projection that is new or whose
+        VERSION changed (left to the caller when ``rebuild_stale`` is false: a full rebuild follows)."""
         if self._prepared:
             return
         if self._current():
@@ -442,9 +443,9 @@ class Runtime:
                     for t in p.TABLES:
                         for stmt in ddl(t, self.reads.int_type):
                             rows.c.execute(stmt)
-        self._prepared = True
-        if stale:
+        if stale and rebuild_stale:
             self._rebuild(None, stale)
+        self._prepared = not stale or rebuild_stale
 
     def _current(self) -> bool:
         """Every table exists and every projection is at its VERSION: nothing to create (two reads)."""
@@ -672,8 +673,10 @@ class Runtime:
         rebuild).  Commands wait at most one piece (``PIECE_SECONDS`` of projecting, or
         ``MAX_TRANSACTION`` events) plus the swap.  Returns the number of events applied.
         """
-        self.prepare()
-        return self._rebuild(progress, self.projections)
+        self.prepare(rebuild_stale=False)   # stale projections are rebuilt below with the others
+        done = self._rebuild(progress, self.projections)
+        self._prepared = True
+        return done
 
     def _rebuild(self, progress: ProgressFn | None, targets: Sequence[ModuleType]) -> int:
         """Fresh tables ``<name>__r<token>`` filled in pieces (each piece its own transaction, the
