@@ -18,6 +18,7 @@ from kyogikai.dates import Period
 from kyogikai.domain.formats import Format
 
 from .console_support import CLERK_PW, Browser, count_events, setup_council
+from .test_console_browser import WIDTHS, check_page, chromium  # noqa: F401 (the fixture)
 from .test_feeds_support import ServeProcess
 
 
@@ -130,3 +131,36 @@ def test_answers_section_list_forms_refusals_and_csv(db, tmp_path, cli):
                                                         "member": "名古屋市", "answer": "absent"})
         assert r.status == 400 and "この会議は中止されたため、回答・表決を記録できません。" in r.text
         assert count_events(db) == before
+
+
+def test_answers_section_in_chromium_on_a_phone(chromium, tmp_path):
+    """At 390 px: the section fits without sideways scrolling, its controls are labelled; a refused form
+    comes back with the error beside the field.  Screenshots of the section go to the test's folder."""
+    db = str(tmp_path / "k.sqlite")
+    web, written = _setup(db)
+    with Kyogikai(db, actor="事務局A") as app:
+        ans.record_answer(app, web, "proxy", member="名古屋市", proxy="情報政策課 山田", comment="資料は紙で")
+        ans.cast_vote(app, written, 1, "for", member="豊橋市")
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        ctx = chromium.new_context(viewport=WIDTHS["phone"], locale="ja-JP")
+        page = ctx.new_page()
+        page.goto(srv.base + "/console/login")
+        page.get_by_label("ログイン名（必須）").fill("clerk")
+        page.get_by_label("パスワード（必須）").fill(CLERK_PW)
+        page.get_by_role("button", name="ログイン").click()
+        page.wait_for_url(srv.base + "/console/")
+        page.goto(srv.base + f"/console/meetings/{web}")
+        check_page(page, "answers-web")
+        page.locator("#answer-f-member").select_option(label="豊橋市")
+        page.get_by_label("代理出席", exact=True).check()
+        page.get_by_label("連絡事項", exact=True).fill("後日連絡します")
+        page.get_by_role("button", name="出欠回答を記録する").click()
+        page.wait_for_load_state()
+        assert page.locator("#answer-e-proxy").inner_text().startswith("代理出席の場合は")
+        assert page.get_by_label("連絡事項", exact=True).input_value() == "後日連絡します"
+        check_page(page, "answers-error")
+        page.locator("#answers").screenshot(path=str(tmp_path / "console-answers-error-phone.png"))
+        page.goto(srv.base + f"/console/meetings/{written}")
+        check_page(page, "answers-written")
+        page.locator("#answers").screenshot(path=str(tmp_path / "console-answers-written-phone.png"))
+        ctx.close()
