@@ -326,6 +326,20 @@ def answer_text(r: dict[str, Any]) -> str:
     return text
 
 
+def row_text(rep: dict[str, Any], r: dict[str, Any]) -> str:
+    """A row's answer as ``meeting answers`` shows it: 出席 / 代理出席（…） / 欠席 / 未回答, or 表決 1:賛成 2:反対."""
+    if not rep["written"]:
+        return answer_text(r)
+    return "表決 " + " ".join(f"{k}:{a.VOTE_JA[v]}" for k, v in r["votes"].items()) if r["votes"] else "未回答"
+
+
+def outcome_text(rep: dict[str, Any], item: dict[str, Any]) -> str:
+    """An item's outcome as ``meeting answers`` shows it: 可決（表決による）, 否決（事務局記録）, 集計中 or ``""``."""
+    if item["outcome"]:
+        return item["outcome"] + ("（事務局記録）" if item["outcome_source"] == "recorded" else "（表決による）")
+    return "" if rep["meeting"]["closed"] else "集計中"
+
+
 def render_table(rep: dict[str, Any], pending: bool = False) -> str:
     m = rep["meeting"]
     out = [f"{m['label']}（{m['dates']}） 回答期限 {dates.format_date(dt.date.fromisoformat(m['answer_by']))}"]
@@ -337,8 +351,7 @@ def render_table(rep: dict[str, Any], pending: bool = False) -> str:
                    f"未回答 {c['not_answered']}")
     rows = [r for r in rep["rows"] if not pending or _pending(rep, r)]
     for r in rows:
-        ans = ("表決 " + " ".join(f"{k}:{a.VOTE_JA[v]}" for k, v in r["votes"].items()) if r["votes"] else "未回答") \
-            if rep["written"] else answer_text(r)
+        ans = row_text(rep, r)
         when = ""
         if r["answered_at"]:
             t = dt.datetime.fromisoformat(r["answered_at"]).astimezone(TOKYO)
@@ -348,8 +361,7 @@ def render_table(rep: dict[str, Any], pending: bool = False) -> str:
     if not rows:
         out.append("  （なし）")
     for i in rep["items"]:
-        outcome = f" → {i['outcome']}" + ("（事務局記録）" if i["outcome_source"] == "recorded" else "（表決による）") \
-            if i["outcome"] else ("" if rep["meeting"]["closed"] else " → 集計中")
+        outcome = f" → {outcome_text(rep, i)}" if outcome_text(rep, i) else ""
         out.append(f"議案{i['number']} {i['text']}：構成団体{i['members']}、賛成{i['for']}、反対{i['against']}、"
                    f"棄権{i['abstain']}、未回答{i['not_answered']}{outcome}")
     if rep["items"]:

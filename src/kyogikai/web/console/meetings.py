@@ -6,8 +6,11 @@
   weekend/holiday warning when it applies.
 - ``/console/meetings/{id}`` — details (dates with their weekday), history in JST, and the forms:
   ``reschedule``, ``change``, ``cancel`` (a confirmation page first), ``reinstate``, ``hold``,
-  ``agenda`` (add), ``outcome``, ``withdraw``, ``attendance``.  Each POST goes to
-  ``/console/meetings/{id}/<form>`` and calls the application command of the same name as the CLI.
+  ``agenda`` (add), ``outcome``, ``withdraw``, ``attendance``, ``answer`` and ``vote`` (a member's
+  出欠回答 / 書面表決 recorded by the clerk).  Each POST goes to ``/console/meetings/{id}/<form>`` and
+  calls the application command of the same name as the CLI.  The section 「出欠回答・書面表決」 shows
+  what ``kyogikai meeting answers`` shows (the same query), and ``/console/meetings/{id}/answers.csv``
+  is its ``--csv``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ... import answers as ans
 from ... import dates
 from ...app import ConflictError, UserError
 from ...dates import DateError
@@ -46,7 +50,12 @@ DONE = {
     "cancelled": "中止にしました。", "reinstated": "中止を取り消しました。", "held": "開催済みとして記録しました。",
     "agenda": "議題を追加しました。", "outcome": "結果を記録しました。", "withdrawn": "議題を取り下げました。",
     "attendance": "出欠を記録しました。", "participants": "参加団体を記録しました。", "result": "訓練結果を記録しました。",
+    "answer": "出欠回答を記録しました。", "vote": "書面表決を記録しました。",
+    "answer_same": "同じ出欠回答がすでに記録されています（変更はありません）。",
+    "vote_same": "同じ表決がすでに記録されています（変更はありません）。",
 }
+ANSWER_CHOICES = {"present": "出席", "proxy": "代理出席", "absent": "欠席"}
+VOTE_CHOICES = {"for": "賛成", "against": "反対", "abstain": "棄権"}
 APP_ERRORS = (UserError, DomainError, DateError, FormatError)
 
 
@@ -283,11 +292,16 @@ def detail_page(ctx: Ctx, form: Form | None = None, target: str | None = None, s
         warn = (f"{date_ja(data['m']['start_date'])}は{data['rest']}です（土日・祝日）。このまま登録しました。"
                 "日付に誤りがないか確認してください。")
     m = data["m"]
+    answers = None
+    if m["kind"] in ans.MEETING_KINDS and m["body_id"]:
+        answers = ans.meeting_answers(ctx.app, m["id"])
+        answers = {**answers, "answer_by_ja": date_ja(answers["meeting"]["answer_by"]), "rows": [{**r, "text": ans.row_text(answers, r)} for r in answers["rows"]],
+                   "items": [{**i, "outcome_text": ans.outcome_text(answers, i)} for i in answers["items"]]}
     current = Form({"title": m["title"] or "", "format": m["format_ja"] or "", "venue": m["venue"] or ""})
     return ctx.render("console_meeting.html", status=status, form=form or Form(), blank=Form(), current=current,
                       target=target, done=done,
                       warn=warn, date_help=DATE_HELP, format_choices=FORMAT_CHOICES, attendance_ja=ATTENDANCE_JA,
-                      **data)
+                      answers=answers, answer_choices=ANSWER_CHOICES, vote_choices=VOTE_CHOICES, **data)
 
 
 def _act(name: str, fields: tuple[str, ...], command: Callable[[Ctx, Form, str], Any]) -> Callable[[Ctx], Response]:
@@ -443,6 +457,42 @@ def _result(ctx: Ctx, form: Form, mid: str) -> Any:
     return "result"
 
 
+def _answer(ctx: Ctx, form: Form, mid: str) -> Any:
+    member = form.text("member", required=True, limit=300)
+    if not form.get("answer"):
+        form.error("answer", "出欠を選択してください。")
+    if not form.ok:
+        return None
+    r = ans.record_answer(ctx.app, mid, form.get("answer"), member=member,
+                          proxy=form.get("proxy") or None, comment=form.get("comment") or None)
+    return "answer" if r.events else "answer_same"
+
+
+def _vote(ctx: Ctx, form: Form, mid: str) -> Any:
+    item = form.integer("item", 1, MAX_ORDER, required=True)
+    member = form.text("member", required=True, limit=300)
+    if not form.get("vote"):
+        form.error("vote", "賛否を選択してください。")
+    if not form.ok:
+        return None
+    r = ans.cast_vote(ctx.app, mid, item or 0, form.get("vote"), member=member)
+    return "vote" if r.events else "vote_same"
+
+
+def answers_csv(ctx: Ctx) -> Response:
+    """``meeting answers --csv``: UTF-8 with a BOM, for Excel."""
+    ctx.app.sync()
+    mid = str(ctx.request.path_params["id"])
+    rows = ctx.app.rows(sched_rm.MEETINGS, id=mid)
+    if not rows or rows[0]["kind"] not in ans.MEETING_KINDS or not rows[0]["body_id"]:
+        return ctx.console.site.not_found(ctx.request)
+    body = ans.render_csv(ans.meeting_answers(ctx.app, mid))
+    resp = Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="answers-{mid[:8]}.csv"'})
+    resp.headers.update(ctx.console.headers)
+    return resp
+
+
 ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[Ctx, Form, str], Any]]] = {
     "reschedule": (("date", "start_time", "end_time", "reason"), _reschedule),
     "change": (("title", "format", "venue"), _change),
@@ -455,6 +505,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[Ctx, Form, str], Any]]] = {
     "attendance": ((), _attendance),
     "participants": ((), _participants),
     "result": (("member", "mails_sent", "links_opened", "reported"), _result),
+    "answer": (("member", "answer", "proxy", "comment"), _answer),
+    "vote": (("member", "item", "vote"), _vote),
 }
 
 
@@ -464,6 +516,7 @@ def routes(p: Callable[..., Any]) -> list[BaseRoute]:
         Route("/console/meetings/new", p(new_page), methods=["GET"]),
         Route("/console/meetings/new", p(new_submit), methods=["POST"]),
         Route("/console/meetings/{id:uuid}", p(detail_page)),
+        Route("/console/meetings/{id:uuid}/answers.csv", p(answers_csv), methods=["GET"]),
         Route("/console/activities/new", p(activity_new_page), methods=["GET"]),
         Route("/console/activities/new", p(activity_new_submit), methods=["POST"]),
     ]
