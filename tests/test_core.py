@@ -119,7 +119,7 @@ def test_weekend_and_holiday_warn_and_proceed(cli, db):
 
 def test_far_dates_warn_in_both_calendars(cli, db):
     """An era typo (平成 for 令和) lands decades away: the warning names the date both ways."""
-    from kyogikai.app import _tokyo_today
+    from kyogikai.app import tokyo_today as _tokyo_today
     from kyogikai.dates import fiscal_year, format_date
 
     run_scenario(cli)
@@ -289,7 +289,7 @@ def test_conflicting_create_is_refused_not_duplicated(cli, db):
 
 
 def test_hold_of_a_meeting_that_starts_after_today_is_refused(cli, db):
-    from kyogikai.app import _tokyo_today
+    from kyogikai.app import tokyo_today as _tokyo_today
     from kyogikai.dates import format_date
 
     run_scenario(cli)

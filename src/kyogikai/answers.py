@@ -24,7 +24,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from . import dates
-from .app import Kyogikai, Result, UserError, retry_on_conflict
+from .app import Kyogikai, Result, UserError, retry_on_conflict, tokyo_today
 from .dates import Period
 from .domain import answers as a
 from .domain import meeting as mt
@@ -35,10 +35,6 @@ from .projections import schedule as sched_rm
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 MEETING_KINDS = ("meeting", "vote", "redeliberation")
-
-
-def tokyo_today() -> dt.date:
-    return dt.datetime.now(TOKYO).date()
 
 
 # == the roster ===================================================================================

@@ -97,8 +97,6 @@ def tokyo_today() -> dt.date:
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date()
 
 
-_tokyo_today = tokyo_today
-
 
 def _norm(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()
@@ -455,7 +453,7 @@ class Kyogikai:
 
     def _date_warnings(self, period: Period, format: Format | None) -> list[M]:
         warnings = []
-        if far := dates.far_from_today(period.start, _tokyo_today()):
+        if far := dates.far_from_today(period.start, tokyo_today()):
             warnings.append(M("{detail}; recorded anyway (check the era and the year)", detail=far))
         if not period.is_single_day or format is Format.WRITTEN:
             return warnings
@@ -525,7 +523,7 @@ class Kyogikai:
     def hold(self, ref: str, period: Period | None = None, start_time: dt.time | None = None,
              end_time: dt.time | None = None) -> Result:
         m = self._meeting(ref)
-        m.hold(period, start_time, end_time, self.actor, today=_tokyo_today())
+        m.hold(period, start_time, end_time, self.actor, today=tokyo_today())
         return Result(m.id, self._save(m), [])
 
     @retry_on_conflict

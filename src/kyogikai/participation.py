@@ -52,10 +52,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Sequence
-from zoneinfo import ZoneInfo
 
 from . import dates
-from .app import Kyogikai, UserError
+from .app import Kyogikai, UserError, tokyo_today
 from .dates import Period
 from .domain.meeting import KIND_LABELS, Kind
 from .domain.naming import item_label
@@ -63,7 +62,6 @@ from .projections import organisation as org_rm
 from .projections import participation as part_rm
 from .projections import schedule as sched_rm
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 MEETING_KINDS = frozenset(k.value for k in Kind if k.is_meeting)
 ACTIVITY_KINDS = tuple(k.value for k in Kind if not k.is_meeting)
 ATTENDED = frozenset({"present", "replied"})
@@ -76,10 +74,6 @@ CLASS_JA = {"member": "会員", "associate": "準会員"}
 EXCLUDED_JA = {"cancelled": "中止", "upcoming": "未開催"}
 VIA_JA = "事業の参加団体として"  # a body without a roster of its own, counted by its programme's participants
 FORMATS = ("table", "csv", "json")
-
-
-def tokyo_today() -> dt.date:
-    return dt.datetime.now(TOKYO).date()
 
 
 def rate(attended: int, known: int) -> float | None:
