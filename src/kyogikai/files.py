@@ -199,6 +199,17 @@ def _unlink(tmp: str) -> None:
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 
 
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether nine in ten of the non-ASCII characters decode as UTF-8 (a UTF-8 file with damage)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    return good > 0 and bad * 9 < good
+
+
 def decode_text(data: bytes, *, option: str) -> tuple[str, M | None]:
     """The text of a file people save from Excel or Word: UTF-8 (with or without a BOM), else
     Shift_JIS — Excel's default for 「CSV (コンマ区切り)」 and Windows' for text — read as CP932
@@ -210,8 +221,10 @@ def decode_text(data: bytes, *, option: str) -> tuple[str, M | None]:
         first_bad = exc.start
     try:
         text = data.decode("cp932")
-        if _NOT_TEXT.search(text):   # cp932 maps almost any byte to something: binary is not Shift_JIS text
-            raise UnicodeDecodeError("cp932", data, 0, 1, "not text")
+        # cp932 maps almost any byte to something, so Shift_JIS is taken only for what is plainly
+        # Japanese text in it: no binary, some kana or kanji, and not UTF-8 with a few broken bytes
+        if _NOT_TEXT.search(text) or not _JAPANESE.search(text) or _mostly_utf8(data):
+            raise UnicodeDecodeError("cp932", data, 0, 1, "not Shift_JIS text")
     except UnicodeDecodeError:
         line = data[:first_bad].count(b"\n") + 1
         raise UserError(M("{option}: line {line}: the file is neither UTF-8 nor Shift_JIS text (byte {byte}); "
