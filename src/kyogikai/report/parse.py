@@ -183,6 +183,10 @@ def _split_entry(s: str) -> tuple[str, str | None, str | None] | None:
     return None
 
 
+# C0 and C1 controls that are not white space (tab, VT, FF, FS…US and NEL fold into a space later)
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
 class _Parser:
     def __init__(self, text: str, fiscal_year: int | None):
         # lines end at CR, LF or CRLF only: str.splitlines() would also break at VT, FF, FS…US, NEL and
@@ -208,6 +212,9 @@ class _Parser:
         for i, raw in enumerate(self.lines):
             no = i + 1
             if not raw or i in skip:
+                continue
+            if bad := _CONTROL.search(raw):       # no text of a report holds one: the line cannot be placed
+                self.problem(no, f"control character U+{ord(bad.group()):04X} in the line")
                 continue
             body = _BULLET.sub("", raw)
             bulleted = body != raw
