@@ -863,3 +863,11 @@ def test_base_url_is_validated_everywhere(store, tmp_path, monkeypatch):
 def test_zz_inputs_tried(request):
     """The count of inputs this run tried (printed with -s); every property test ran its full size."""
     print(f"hostile inputs tried: {sum(TRIED.values())} — " + ", ".join(f"{k}: {v}" for k, v in TRIED.items()))
+
+
+def test_a_broken_quote_in_the_members_header_is_a_clear_error(store, tmp_path):
+    """A csv.Error inside the header row once met an unset variable (an internal error)."""
+    f = tmp_path / "m.csv"
+    f.write_text('name,kind,"co\nde\n', encoding="utf-8")
+    h = Harness(store["db"], "members header")
+    assert "unexpected end of data" in h.refuse("members", "import", str(f))

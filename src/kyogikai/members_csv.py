@@ -124,6 +124,7 @@ def parse(text: str, source: str = "file") -> list[MemberRow]:
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     errors: list[str] = []
+    rows: list[MemberRow] = []       # a csv.Error in the header leaves it empty (reported below)
     try:
         header = next(reader, None)
         while header is not None and not any(c.strip() for c in header):
@@ -144,7 +145,6 @@ def parse(text: str, source: str = "file") -> list[MemberRow]:
         if missing:
             raise MembersCSVError(f"{source} line {hline}: header: missing column(s) "
                                   + ", ".join(f"{c} ({JA_HEADER[c]})" for c in missing))
-        rows: list[MemberRow] = []
         for record in reader:
             line = reader.line_num
             if not any(c.strip() for c in record):

@@ -248,8 +248,9 @@ def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None,
     problems = sorted([p for p in parsed.problems if p.line > 0] + undated, key=lambda p: p.line)
     if problems and not skip_problems:
         raise ImportRefused(problems)
-    if not parsed.doc.sections:
-        raise UserError("the file holds no report: no section (1 全団体事業 …) was found; nothing imported")
+    if not any(p for sec in parsed.doc.sections for p in sec.programmes):
+        raise UserError("the file holds no report: no section (1 全団体事業 …) with a programme was found; "
+                        "nothing imported")
     # all or nothing: every command of the import in one transaction, rolled back on any problem
     with app.atomic():
         return Importer(app, progress).run(parsed.doc, parsed.problems)

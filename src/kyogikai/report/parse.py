@@ -93,7 +93,7 @@ _PROSE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _PARAGRAPH_END = re.compile(r"。[」』）)]*$")
 
 _TITLE = re.compile(r"^[^。]*?((?:令和|平成)\s*(?:\d+|元)\s*年度)\s*事業報告書?$")
-_SECTION = re.compile(r"^(\d{1,2})(?:\s+|[.．、]\s*)(?P<name>\S.*)$")
+_SECTION = re.compile(r"^([1-9]\d?)(?:\s+|[.．、]\s*)(?P<name>\S.*)$")   # sections are numbered from 1
 _PROGRAMME = re.compile(r"^\(\s*\d{1,2}\s*\)\s*(?P<name>\S.*)$")
 _SUB_BODY = re.compile(rf"^\(\s*[{LETTERS}]\s*\)\s*(?P<name>\S.*)$")
 _BODY = re.compile(rf"^[{LETTERS}]\s+(?P<name>\S.*)$")
