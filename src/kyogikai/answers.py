@@ -110,6 +110,19 @@ def _parse(enum: type, value: str, field: str, ja: str) -> Any:
                               f"{ja}を選択してください。") from None
 
 
+def _who(app: Kyogikai, meeting: str, member: str | None, member_id: str | None,
+         token_id: str | None) -> tuple[mt.Meeting, UUID, a.Via, str]:
+    """The meeting, the member, and who records for it: the member through its link (``member_id``
+    and ``token_id``; the full meeting id) or a clerk on its behalf (``member`` name; an id prefix)."""
+    if member_id is not None:
+        mid = UUID(member_id)
+        return _meeting_by_id(app, meeting), mid, a.Via.MEMBER, _member_actor(app, mid, token_id)
+    if not member:
+        raise UserError("--member: give the member organisation")
+    m = app._load(mt.Meeting, app.meeting_row(meeting)["id"], "meeting")
+    return m, UUID(app.member(member)["id"]), a.Via.CLERK, app.actor
+
+
 @retry_on_conflict
 def record_answer(app: Kyogikai, meeting: str, answer: str, *, member: str | None = None,
                   member_id: str | None = None, token_id: str | None = None, proxy: str | None = None,
@@ -120,14 +133,7 @@ def record_answer(app: Kyogikai, meeting: str, answer: str, *, member: str | Non
     """
     app.sync()
     choice = _parse(a.Answer, answer, "--answer", "出欠")
-    if member_id is not None:
-        m, mid, via = _meeting_by_id(app, meeting), UUID(member_id), a.Via.MEMBER
-        actor = _member_actor(app, mid, token_id)
-    else:
-        if not member:
-            raise UserError("--member: give the member organisation")
-        m = app._load(mt.Meeting, app.meeting_row(meeting)["id"], "meeting")
-        mid, via, actor = UUID(app.member(member)["id"]), a.Via.CLERK, app.actor
+    m, mid, via, actor = _who(app, meeting, member, member_id, token_id)
     sheet = _sheet(app, m.id)
     sheet.answer(m, mid, _roster(app, m), choice, proxy, comment, via, today or tokyo_today(), actor,
                  token_id=UUID(token_id) if token_id else None)
@@ -148,14 +154,7 @@ def cast_votes(app: Kyogikai, meeting: str, votes: dict[int, str], *, member: st
     if not votes:
         raise a.AnswerRefused("--vote: give a vote for at least one agenda item", "賛否を選択してください。")
     choices = {n: _parse(a.Vote, v, "--vote", "賛否") for n, v in votes.items()}
-    if member_id is not None:
-        m, mid, via = _meeting_by_id(app, meeting), UUID(member_id), a.Via.MEMBER
-        actor = _member_actor(app, mid, token_id)
-    else:
-        if not member:
-            raise UserError("--member: give the member organisation")
-        m = app._load(mt.Meeting, app.meeting_row(meeting)["id"], "meeting")
-        mid, via, actor = UUID(app.member(member)["id"]), a.Via.CLERK, app.actor
+    m, mid, via, actor = _who(app, meeting, member, member_id, token_id)
     sheet = _sheet(app, m.id)
     roster, day = _roster(app, m), today or tokyo_today()
     for n, choice in sorted(choices.items()):
