@@ -606,19 +606,25 @@ class Runtime:
             return pos, head   # the usual case: nothing written by others (one statement)
         while True:
             notes = select_after(rows.c, kind, start, self.batch)
-            for n in notes:
-                e = self.store._domain(n, f"event at position {n.id}")
-                for p in self.projections:
-                    if n.id > pos.get(p.NAME, 0):
-                        p.apply(e, rows)
             if notes:
-                start = notes[-1].id
-                for p in self.projections:
-                    pos[p.NAME] = max(start, pos.get(p.NAME, 0))
-                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": pos[p.NAME]})
+                start = self._apply_batch(notes, pos, rows)
                 rows.flush()
             if len(notes) < self.batch:
                 return pos, head
+
+    def _apply_batch(self, notes: Sequence[Any], pos: dict[str, int], rows: CachedRows) -> int:
+        """Apply stored events to each read model that lacks them; record the new positions in
+        ``pos`` and in the positions table; returns the last position."""
+        for n in notes:
+            e = self.store._domain(n, f"event at position {n.id}")
+            for p in self.projections:
+                if n.id > pos.get(p.NAME, 0):
+                    p.apply(e, rows)
+        last = notes[-1].id
+        for p in self.projections:
+            pos[p.NAME] = max(last, pos.get(p.NAME, 0))
+            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": pos[p.NAME]})
+        return last
 
     MAX_TRANSACTION = 20_000  # events applied in one transaction before a commit (see catch_up)
 
@@ -644,16 +650,8 @@ class Runtime:
                     if progress and total is None:
                         total = self.store.max_position()
                     notes = select_after(tx.c, self.store.location.kind, start, self.batch)
-                    for n in notes:
-                        e = self.store._domain(n, f"event at position {n.id}")
-                        for p in self.projections:
-                            if n.id > pos.get(p.NAME, 0):
-                                p.apply(e, rows)
                     if notes:
-                        last = notes[-1].id
-                        for p in self.projections:
-                            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
-                                                 "position": max(last, pos.get(p.NAME, 0))})
+                        self._apply_batch(notes, pos, rows)
                     rows.flush()
                     done += len(notes)
                     in_tx += len(notes)
