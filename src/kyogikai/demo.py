@@ -19,7 +19,6 @@ from typing import Callable
 
 from .app import Kyogikai, UserError
 from .dates import parse_period, parse_time
-from .members_csv import import_members_text
 from .domain.formats import Format
 from .report.importer import import_report_text
 from .report.service import render, report_doc
@@ -50,7 +49,7 @@ def build_demo(app: Kyogikai, progress: Callable[[str], None] | None = None) -> 
     import_report_text(app, data_text("demo_fy2023_report.txt"))
 
     say("loading member organisations")
-    import_members_text(app, data_text("members.csv"))
+    app.import_members(data_text("members.csv"))
 
     say("adding times, rosters and attendance")
     # times the report does not print

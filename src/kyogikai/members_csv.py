@@ -1,5 +1,8 @@
 """Member organisations (団体) from a CSV file: ``kyogikai members import FILE.csv``.
 
+This module reads and checks the file and plans the events; the command that saves them is
+:meth:`kyogikai.application.members.Members.import_members` (``Kyogikai.import_members``).
+
 The file:
 
 - UTF-8, with or without a BOM (Excel's "CSV UTF-8"); CRLF or LF line ends.  Any other encoding is
@@ -35,7 +38,6 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from uuid import UUID
 
 from .app import Kyogikai, UserError
@@ -280,22 +282,4 @@ def plan(app: Kyogikai, rows: list[MemberRow], source: str = "file") -> tuple[li
     return aggs, result
 
 
-def import_members_text(app: Kyogikai, text: str, *, dry_run: bool = False, source: str = "file") -> ImportResult:
-    """Import members from CSV text (see the module docstring); the whole file or nothing."""
-    aggs, result = plan(app, parse(text, source), source)
-    result.dry_run = dry_run
-    if result.changed and not dry_run:
-        app.store.save(*aggs)
-        app.sync()
-    return result
-
-
 MAX_CSV_BYTES = 1_000_000  # a member list is a few hundred rows (tens of kB); refuse anything absurd unread
-
-
-def import_members_file(app: Kyogikai, path: str | Path, *, dry_run: bool = False) -> ImportResult:
-    from .files import read_input
-
-    p = Path(path)
-    data = read_input(p, option="FILE", limit=MAX_CSV_BYTES)
-    return import_members_text(app, decode(data, p.name), dry_run=dry_run, source=p.name)

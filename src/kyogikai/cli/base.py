@@ -203,7 +203,7 @@ json_option = click.option(
 def result_json(result: Result, what: str, **extra: Any) -> dict[str, Any]:
     """What a write command did, for scripts: ids, events (name, id, version, time), warnings."""
     changed = list(dict.fromkeys(str(e.originator_id) for e in result.events))
-    return {"id": str(result.id), "message": what, "changed": changed,
+    return {"id": str(result.id) if result.id is not None else None, "message": what, "changed": changed,
             "events": [{"event": type(e).__name__, "id": str(e.originator_id), "version": e.originator_version,
                         "recorded_at": e.timestamp.isoformat(), "actor": e.actor} for e in result.events],
             "warnings": [str(w) for w in result.warnings], **extra}

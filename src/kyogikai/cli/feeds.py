@@ -15,7 +15,8 @@ from ..files import FileSystemError, output_folder, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..i18n import M
 from ..feeds.urls import is_loopback, serve_default
-from .base import State, cli, dump_json, format_time, local_time, pass_app, warn
+from .base import (State, cli, dump_json, format_time, json_option, local_time, pass_app, result_json, wants_json,
+                   warn)
 
 BASE_URL_HELP = (f"Where people reach the feeds and pages, e.g. https://kyogikai.example.lg.jp (env {BASE_URL_ENV}; "
                  "default http://127.0.0.1:8000, for serve http://HOST:PORT).")
@@ -36,10 +37,10 @@ def _stored_or(s: State, value: str | None) -> str | None:
     return value
 
 
-def _warn_loopback(url: str) -> None:
-    if is_loopback(url):
-        warn(M("the URL is on a loopback address ({url}): it works only on this computer; give --base-url or "
-               "record the public one with 'kyogikai council set --base-url URL'", url=url))
+def _loopback_warning(url: str) -> M:
+    return M("the URL is on a loopback address ({url}): it works only on this computer; give --base-url or "
+             "record the public one with 'kyogikai council set --base-url URL'", url=url)
+
 
 
 def base_url_option(f):
@@ -157,27 +158,41 @@ def token() -> None:
 @click.option("--member", required=True, help="The member organisation.")
 @click.option("--label", help="Who or what it is for (担当者, 端末).")
 @base_url_option
+@json_option
 @pass_app
 def token_issue(s: State, member: str, label: str | None, base: str | None) -> None:
     """Issue a private feed URL; it is shown once (only its hash is stored)."""
     url = _base(_stored_or(s, base))
-    issued = FeedService(s.app, url).issue_token(member, label)
-    click.echo(f"issued private feed token {issued.id[:8]} for {issued.member}; the URL is shown only now:")
-    click.echo(f"  {issued.subscribe.url}")
-    click.echo(f"  {issued.subscribe.webcal}")
-    click.echo(f"  {issued.subscribe.google}")
-    click.echo(f"  出欠回答・書面表決のページ: {issued.subscribe.url.removesuffix('calendar.ics')}")
-    _warn_loopback(url)
+    issued = s.app.issue_token(member, label)
+    links = FeedService(s.app, url).private_links(issued.secret)
+    answers_page = links.url.removesuffix("calendar.ics")
+    if is_loopback(url):
+        issued.result.warnings.append(_loopback_warning(url))
+    if wants_json():
+        dump_json(result_json(issued.result, f"issued private feed token for {issued.member}", member=issued.member,
+                              url=links.url, webcal=links.webcal, google=links.google, answers=answers_page))
+        return
+    click.echo(f"issued private feed token {str(issued.result.id)[:8]} for {issued.member}; the URL is shown only now:")
+    click.echo(f"  {links.url}")
+    click.echo(f"  {links.webcal}")
+    click.echo(f"  {links.google}")
+    click.echo(f"  出欠回答・書面表決のページ: {answers_page}")
+    for w in issued.result.warnings:
+        warn(w)
 
 
 @token.command("revoke")
 @click.argument("id")
 @click.option("--reason")
+@json_option
 @pass_app
 def token_revoke(s: State, id: str, reason: str | None) -> None:
     """Revoke a token by the id shown by 'token list'; its URL answers 404 from then on."""
-    tid = FeedService(s.app, DEFAULT_BASE_URL).revoke_token(id, reason)
-    click.echo(f"revoked token {tid[:8]}")
+    result = s.app.revoke_token(id, reason)
+    if wants_json():
+        dump_json(result_json(result, "revoked token"))
+        return
+    click.echo(f"revoked token {str(result.id)[:8]}")
 
 
 @token.command("list")
@@ -187,7 +202,7 @@ def token_revoke(s: State, id: str, reason: str | None) -> None:
 @pass_app
 def token_list(s: State, member: str | None, as_json: bool, utc: bool) -> None:
     """Issued tokens (never the secrets): id, member, label, issued and revoked (Japan time unless --utc)."""
-    rows = FeedService(s.app, DEFAULT_BASE_URL).tokens(member)
+    rows = s.app.feed_tokens(member)
     for r in rows:
         for key in ("issued_at", "revoked_at"):
             if r[key]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..domain.events import MAX_ORDER
 from ..domain.organisation import BodyKind, MemberClass, MemberKind, SECTION_TITLES, Section
 from ..projections import organisation as org_rm
-from .base import State, cli, date_from, done, dump_json, json_option, pass_app
+from .base import State, cli, date_from, done, dump_json, json_option, pass_app, result_json, wants_json
 
 BODY_KINDS = click.Choice([k.value for k in BodyKind])
 
@@ -214,8 +216,30 @@ def members(ctx: click.Context, as_json: bool) -> None:
         ctx.invoke(members_list, as_json=as_json)
 
 
-# ``members import`` is defined with the participation records; importing it registers it here
-from . import participation as _participation  # noqa: E402,F401
+@members.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="List each member created, renamed or reclassified.")
+@json_option
+@pass_app
+def members_import(s: State, file: Path, dry_run: bool, verbose: bool) -> None:
+    """Load member organisations from a CSV file (name,kind,code,class or 団体名,種別,団体コード,区分).
+
+    Idempotent and all or nothing: a bad row names its line and field and nothing is written; the
+    same file again writes nothing; a changed name for a known code records a rename.
+    """
+    imported = s.app.import_members_file(file, dry_run=dry_run)
+    report = imported.report
+    if wants_json():
+        dump_json(result_json(imported.result, report.summary(), dry_run=dry_run, created=report.created,
+                              renamed=[list(r) for r in report.renamed],
+                              reclassified=[list(r) for r in report.reclassified],
+                              unchanged=report.unchanged, would_write=report.events if dry_run else 0))
+        return
+    if verbose:
+        for line in report.details():
+            click.echo(line)
+    click.echo(report.summary())
 
 
 @members.command("list")

@@ -1,4 +1,4 @@
-"""Commands for participation records: ``participation`` and ``members import``."""
+"""The ``participation`` command: participation records."""
 
 from __future__ import annotations
 
@@ -9,27 +9,7 @@ import click
 
 from .. import participation as pt
 from ..files import write_output
-from ..members_csv import import_members_file
 from .base import State, cli, fiscal_year_from, pass_app
-from .organisation import members
-
-
-@members.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Check the file and say what would change; write nothing.")
-@click.option("-v", "--verbose", is_flag=True, help="List each member created, renamed or reclassified.")
-@pass_app
-def members_import(s: State, file: Path, dry_run: bool, verbose: bool) -> None:
-    """Load member organisations from a CSV file (name,kind,code,class or 団体名,種別,団体コード,区分).
-
-    Idempotent and all or nothing: a bad row names its line and field and nothing is written; the
-    same file again writes nothing; a changed name for a known code records a rename.
-    """
-    result = import_members_file(s.app, file, dry_run=dry_run)
-    if verbose:
-        for line in result.details():
-            click.echo(line)
-    click.echo(result.summary())
 
 
 @cli.command("participation")

@@ -13,6 +13,7 @@ Decisions:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from uuid import UUID
 
@@ -20,6 +21,11 @@ from .events import Aggregate, DomainError, DomainEvent, stable_id
 from .text import one_line
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def token_hash(token: str) -> str:
+    """What is recorded of a secret: its SHA-256, hex."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 class FeedTokenIssued(DomainEvent):

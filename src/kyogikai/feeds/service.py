@@ -12,24 +12,20 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
-from uuid import UUID
 
 from ..app import Kyogikai, UserError
 from ..dates import format_date
 from ..domain.events import NotFound
 from ..domain.formats import label_of
 from ..domain.organisation import SECTION_TITLES, Section
-from ..domain.tokens import FeedToken
+from ..domain.tokens import token_hash
 from ..projections import feeds as rm
 from ..projections.runtime import SQLRows
 from . import ics
 from .urls import TOKEN_RE, Subscribe, feed_path, page_path, private_path
-
-TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 256 bits, 43 characters
 
 
 @dataclass(frozen=True)
@@ -52,10 +48,6 @@ class Issued:
     id: str
     member: str
     subscribe: Subscribe
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def _items(rows: SQLRows, feed_key: str, private: bool) -> list[dict[str, Any]]:
@@ -354,51 +346,25 @@ class FeedService:
         with self._read() as rows:
             return rows.get(rm.MEMBERS, row["member_id"])
 
+    def private_links(self, secret: str) -> Subscribe:
+        """The subscribe links of a private token's calendar (shown once, when it is issued)."""
+        return Subscribe.of(self.url(private_path(secret)))
+
     def issue_token(self, member: str, label: str | None = None) -> Issued:
+        """The application command ``issue_token``, with the private calendar's links."""
+        issued = self.app.issue_token(member, label)
         self.fresh()
-        m = self.app.member(member)
-        if m["dissolved_on"]:
-            raise UserError(f"member: {m['name']!r} was dissolved on {m['dissolved_on']}")
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        agg = FeedToken.issue(UUID(m["id"]), token_hash(token), label, self.app.actor)
-        self.app.store.save(agg)
-        self.fresh()
-        return Issued(token, str(agg.id), m["name"], Subscribe.of(self.url(private_path(token))))
+        return Issued(issued.secret, str(issued.result.id), issued.member, self.private_links(issued.secret))
 
     def tokens(self, member: str | None = None) -> list[dict[str, Any]]:
         """Issued tokens (never the secrets): id, member, label, who issued and revoked them when."""
-        self.fresh()
-        where = {"member_id": self.app.member(member)["id"]} if member else {}
-        with self._read() as rows:
-            names = {mb["id"]: mb["name"] for mb in rows.find(rm.MEMBERS)}
-            found = rows.find(rm.TOKENS, order=("issued_at", "id"), **where)
-        return [{"id": r["id"], "member": names.get(r["member_id"], r["member_id"]), "label": r["label"],
-                 "issued_at": r["issued_at"], "issued_by": r["issued_by"], "revoked_at": r["revoked_at"],
-                 "revoked_by": r["revoked_by"]} for r in found]
+        return self.app.feed_tokens(member)
 
     def revoke_token(self, ref: str, reason: str | None = None) -> str:
-        """Revoke by the token id shown by ``token list`` (at least 8 hex digits) or by the secret."""
+        """The application command ``revoke_token``; the revoked token's id."""
+        result = self.app.revoke_token(ref, reason)
         self.fresh()
-        ref = ref.strip()
-        with self._read() as rows:
-            if re.fullmatch(r"[0-9a-f-]{8,36}", ref.lower()):
-                hits = [r[0] for r in rows.execute(f"SELECT id FROM {rm.TOKENS.name} WHERE id LIKE ?", [ref.lower() + "%"])]
-            elif TOKEN_RE.fullmatch(ref):
-                row = rows.get(rm.TOKENS, token_hash(ref))
-                hits = [row["id"]] if row else []
-            else:
-                raise UserError("token: give the token id shown by 'kyogikai token list' (8 or more hex digits)")
-        if not hits:
-            raise NotFound(f"token: no token {ref[:8]!r}…")
-        if len(hits) > 1:
-            raise UserError(f"token: {ref!r} is ambiguous: give more digits")
-        agg = self.app.store.get(FeedToken, UUID(hits[0]))
-        if agg is None:  # pragma: no cover - the read model only holds issued tokens
-            raise NotFound("token: not found")
-        agg.revoke(reason, self.app.actor)
-        self.app.store.save(agg)
-        self.fresh()
-        return hits[0]
+        return str(result.id)
 
 
 def write_atomically(target: Path, data: bytes, mtime: dt.datetime | None = None) -> None:

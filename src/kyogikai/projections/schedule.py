@@ -7,11 +7,12 @@ status) for calendar feeds; ``updated_at`` is the time of the last change.
 from __future__ import annotations
 
 import json
+from typing import Sequence
 
 from ..domain import meeting as m
 from ..domain.events import DomainEvent
 from .common import detail_columns, when_columns
-from .runtime import Rows, Table
+from .runtime import Rows, SQLRows, Table
 
 NAME = "schedule"
 VERSION = 2
@@ -102,3 +103,47 @@ HANDLERS = {
     m.AgendaItemWithdrawn: lambda e, rows: _agenda_update(e, rows, withdrawn=1),
     m.OutcomeRecorded: lambda e, rows: _agenda_update(e, rows, outcome=e.outcome),
 }
+
+
+# --- named queries (the application and the web read this table through these) ----------------
+
+def ids_with_prefix(rows: SQLRows, prefix: str, limit: int = 2) -> list[str]:
+    """Meeting ids starting with ``prefix`` (lower-case hex and '-'), at most ``limit``.
+
+    A range on the primary key (ids are lower-case hex and '-', all below 'g'): an index seek on
+    both databases, where LIKE would scan every meeting."""
+    return [r[0] for r in rows.execute(f"SELECT id FROM {MEETINGS.name} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                                       (prefix, prefix + "g", limit))]
+
+
+def ids_where(rows: SQLRows, fiscal_year: int | None = None, body_id: str | None = None) -> set[str]:
+    """Ids of the meetings of a fiscal year and/or of a body (every meeting without either)."""
+    where, params = [], []
+    if fiscal_year is not None:
+        where.append("fiscal_year = ?")
+        params.append(fiscal_year)
+    if body_id is not None:
+        where.append("body_id = ?")
+        params.append(body_id)
+    sql = f"SELECT id FROM {MEETINGS.name}" + (" WHERE " + " AND ".join(where) if where else "")
+    return {r[0] for r in rows.execute(sql, params)}
+
+
+def existing_ids(rows: SQLRows, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are meetings."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return {r[0] for r in rows.execute(f"SELECT id FROM {MEETINGS.name} WHERE id IN ({', '.join('?' * len(ids))})",
+                                       ids)}
+
+
+def fiscal_years(rows: SQLRows) -> set[int]:
+    """Every fiscal year holding a meeting or activity."""
+    return {int(r[0]) for r in rows.execute(f"SELECT DISTINCT fiscal_year FROM {MEETINGS.name}")}
+
+
+def upcoming_ids(rows: SQLRows, today: str, limit: int) -> list[str]:
+    """Ids of the scheduled meetings not over by ``today`` (ISO), soonest first."""
+    return [r[0] for r in rows.execute(f"SELECT id FROM {MEETINGS.name} WHERE end_date >= ? AND status = 'scheduled' "
+                                       "ORDER BY start_date, created_at LIMIT ?", (today, limit))]

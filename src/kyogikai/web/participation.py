@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 from .. import dates
 from .. import participation as pt
 from ..dates import DateError
+from ..projections import schedule as sched_rm
 
 
 def _fiscal_year(request: Request, today: Any) -> int:
@@ -82,7 +83,7 @@ def member_participation(request: Request) -> Response:
 
 def recorded_years(app: Any, today: Any) -> list[int]:
     """The fiscal years a body's table links between: those with meetings, and the current one."""
-    years = {int(r[0]) for r in app.query("SELECT DISTINCT fiscal_year FROM rm_meetings")}
+    years = app.read(sched_rm.fiscal_years)
     return sorted(years | {dates.fiscal_year(today)})
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ...projections import schedule as sched_rm
 from . import Ctx
 
 PAGE = 100
@@ -47,9 +48,7 @@ def log_page(ctx: Ctx) -> Response:
     before = max(1, min(before, top + 1))
     after = max(0, before - 1 - PAGE)
     events = app.store.read(after, PAGE, upto=before - 1) if before > 1 else []
-    meetings = {r[0] for r in app.query("SELECT id FROM rm_meetings WHERE id IN (" +
-                                        ",".join("?" * len(events)) + ")",
-                                        [str(e.originator_id) for _, e in events])} if events else set()
+    meetings = app.read(sched_rm.existing_ids, tuple(str(e.originator_id) for _, e in events))
     lines: list[dict[str, Any]] = []
     for pos, e in reversed(events):
         data = ", ".join(f"{k}={v}" for k, v in e.payload().items() if v not in (None, [], ""))

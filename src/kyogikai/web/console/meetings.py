@@ -72,9 +72,8 @@ def _item(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
 def upcoming(ctx: Ctx, limit: int = 10) -> list[dict[str, Any]]:
     ctx.app.sync()
     today = ctx.console.site.today().isoformat()
-    rows = ctx.app.query("SELECT id FROM rm_meetings WHERE end_date >= ? AND status = 'scheduled' "
-                         "ORDER BY start_date, created_at LIMIT ?", (today, limit))
-    return [_item(ctx, ctx.app.rows(sched_rm.MEETINGS, id=r[0])[0]) for r in rows]
+    ids = ctx.app.read(sched_rm.upcoming_ids, today, limit)
+    return [_item(ctx, ctx.app.rows(sched_rm.MEETINGS, id=i)[0]) for i in ids]
 
 
 def list_page(ctx: Ctx) -> Response:

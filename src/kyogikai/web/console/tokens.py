@@ -3,9 +3,9 @@
 The list shows every issued token (never a secret): member, label, who issued it and when (JST),
 and whether it was revoked.  Issuing (``POST /console/tokens/issue``) answers with a page that
 shows the URL once — it is not stored, only its hash — with ``Cache-Control: no-store``; the page
-after a reload no longer has it.  Revoking asks for a confirmation box.  The same
-``FeedService.issue_token`` / ``revoke_token`` as ``kyogikai token issue|revoke``, the logged-in
-user as actor.
+after a reload no longer has it.  Revoking asks for a confirmation box.  The same application
+commands ``issue_token`` / ``revoke_token`` as ``kyogikai token issue|revoke``, the logged-in user as
+actor.
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ def _service(ctx: Ctx) -> FeedService:
 
 
 def _page(ctx: Ctx, form: Form | None = None, status: int = 200, issued: Any = None) -> Response:
-    service = _service(ctx)
     members = [m["name"] for m in ctx.app.rows(org_rm.MEMBERS, order=("name",)) if not m["dissolved_on"]]
-    return ctx.render("console_tokens.html", status=status, tokens=service.tokens()[::-1], members=members,
+    return ctx.render("console_tokens.html", status=status, tokens=ctx.app.feed_tokens()[::-1], members=members,
                       form=form or Form(), issued=issued, done=DONE.get(ctx.request.query_params.get("done", "")))
 
 
@@ -46,7 +45,7 @@ def issue(ctx: Ctx) -> Response:
     label = form.text("label", limit=100)
     if form.ok:
         try:
-            issued = _service(ctx).issue_token(member or "", label)
+            issued = _service(ctx).issue_token(member or "", label)   # the command ``issue_token``, with the links
         except ConflictError:
             form.error(None, messages.CONFLICT)
         except (UserError, DomainError) as exc:
@@ -62,7 +61,7 @@ def revoke(ctx: Ctx) -> Response:
         form.error(None, "無効にするには確認欄にチェックを入れてください。")
         return _page(ctx, form, 400)
     try:
-        _service(ctx).revoke_token(str(ctx.request.path_params["id"]), form.text("reason", limit=200))
+        ctx.app.revoke_token(str(ctx.request.path_params["id"]), form.text("reason", limit=200))
     except ConflictError:
         form.error(None, messages.CONFLICT)
     except (UserError, DomainError) as exc:
