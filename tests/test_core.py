@@ -305,3 +305,22 @@ def test_hold_of_a_meeting_that_starts_after_today_is_refused(cli, db):
     # held earlier than planned (today): fine
     cli("meeting", "hold", mid[:8], "--date", format_date(today))
     assert count_events(db) == before + 1
+
+
+def test_reorder_programme_and_body_moves_them_in_the_tree(cli, db):
+    """``programme reorder`` / ``body reorder`` record ProgrammeReordered / BodyReordered; the tree follows."""
+    cli("programme", "create", "会議運営", "--section", "all", "--order", "1")
+    cli("programme", "create", "共同セキュリティ監査", "--section", "all", "--order", "2")
+    for name in ("総会", "運営委員会", "幹事会"):
+        cli("body", "create", name, "--programme", "会議運営", "--kind", "other")
+    out = cli("body", "reorder", "幹事会", "1", "--json").json()
+    assert [e["event"] for e in out["events"]] == ["BodyReordered"]
+    cli("body", "reorder", "総会", "3")
+    cli("programme", "reorder", "会議運営", "3")
+    tree = cli("bodies", "--json").json()
+    assert [b["name"] for b in tree["bodies"]][0] == "幹事会" and tree["bodies"][-1]["name"] == "総会"
+    assert [p["name"] for p in tree["programmes"]] == ["共同セキュリティ監査", "会議運営"]
+    assert [e.__class__.__name__ for e in Kyogikai(db, "t").history("総会")][-1] == "BodyReordered"
+    before = cli("log", "--json").out
+    r = cli("body", "reorder", "幹事会", "0", expect=2)
+    assert len(r.err.strip().splitlines()) == 1 and cli("log", "--json").out == before

@@ -48,17 +48,13 @@ def roster_at(rows: Any, body_id: str, day: dt.date) -> list[str]:
     """
     iso = day.isoformat()
     owner = body_id
-    if not rows.execute("SELECT 1 FROM rm_roster WHERE owner_id = ? LIMIT 1", (body_id,)):
+    if not org_rm.has_roster(rows, body_id):
         body = rows.get(org_rm.BODIES, body_id)
         prog = rows.get(org_rm.PROGRAMMES, body["programme_id"]) if body else None
         if prog is None or prog["section"] != "participating":
             return []
         owner = prog["id"]
-    ids = [r[0] for r in rows.execute(
-        "SELECT DISTINCT r.member_id FROM rm_roster r JOIN rm_members m ON m.id = r.member_id"
-        " WHERE r.owner_id = ? AND r.since <= ? AND (r.until IS NULL OR r.until >= ?)"
-        " AND (m.dissolved_on IS NULL OR m.dissolved_on > ?)", (owner, iso, iso, iso))]
-    return ids
+    return org_rm.roster_members_on(rows, owner, iso)
 
 
 def _sort_members(members: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,7 +77,7 @@ def deadline_sheet(app: Kyogikai, meeting: mt.Meeting, answer_by: dt.date | None
 
 
 def _roster(app: Kyogikai, m: mt.Meeting) -> set[UUID]:
-    with app.reads.transaction(write=False) as rows:
+    with app.snapshot() as rows:
         return {UUID(x) for x in roster_at(rows, str(m.body_id), m.period.start)} if m.body_id else set()
 
 
@@ -207,7 +203,7 @@ def meeting_answers(app: Kyogikai, ref: str, today: dt.date | None = None) -> di
     row = app.meeting_row(ref)
     if row["kind"] not in MEETING_KINDS or not row["body_id"]:
         raise UserError(f"meeting {ref}: a {row['kind']} takes no answers (only meetings of a body do)")
-    with app.reads.transaction(write=False) as rows:
+    with app.snapshot() as rows:
         start = dt.date.fromisoformat(row["start_date"])
         roster = roster_at(rows, row["body_id"], start)
         members = _sort_members(rows.get(org_rm.MEMBERS, mid) for mid in roster)
@@ -264,11 +260,9 @@ def member_meetings(app: Kyogikai, member_id: str, today: dt.date | None = None)
     """
     today = today or tokyo_today()
     out = []
-    with app.reads.transaction(write=False) as rows:
+    with app.snapshot() as rows:
         bodies = {b["id"]: b for b in rows.find(org_rm.BODIES)}
-        candidates = [dict(zip(sched_rm.MEETINGS.columns, r)) for r in rows.execute(
-            f"SELECT {', '.join(sched_rm.MEETINGS.columns)} FROM rm_meetings WHERE end_date >= ? AND body_id IS NOT NULL"
-            " ORDER BY start_date, start_time, id", (today.isoformat(),))]
+        candidates = sched_rm.body_meetings_from(rows, today.isoformat())
         for m in candidates:
             if m["kind"] not in MEETING_KINDS:
                 continue

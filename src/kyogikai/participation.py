@@ -58,6 +58,7 @@ from .app import Kyogikai, UserError, tokyo_today
 from .dates import Period
 from .domain.meeting import KIND_LABELS, Kind
 from .domain.naming import item_label
+from .projections import answers as ans_rm
 from .projections import organisation as org_rm
 from .projections import participation as part_rm
 from .projections import schedule as sched_rm
@@ -208,20 +209,13 @@ def load_year(rows: Any, fiscal_year: int, today: dt.date | None = None) -> Year
     members = {m["id"]: m for m in rows.find(org_rm.MEMBERS)}
     bodies = {b["id"]: b for b in rows.find(org_rm.BODIES)}
     programmes = {p["id"]: p for p in rows.find(org_rm.PROGRAMMES)}
-    owners = {r[0] for r in rows.execute("SELECT DISTINCT owner_id FROM rm_roster")}
+    owners = org_rm.roster_owners(rows)
     spans = [Span(o, mid, dt.date.fromisoformat(s), dt.date.fromisoformat(u) if u else None)
-             for o, mid, s, u in rows.execute(
-                 "SELECT owner_id, member_id, since, until FROM rm_roster WHERE since <= ? AND (until IS NULL OR until >= ?)"
-                 " ORDER BY owner_id, member_id, since", (fy_end.isoformat(), fy_start.isoformat()))]
+             for o, mid, s, u in org_rm.roster_spans(rows, fy_start.isoformat(), fy_end.isoformat())]
     meetings = {m["id"]: m for m in rows.find(sched_rm.MEETINGS, ("start_date", "created_at", "id"), fiscal_year=fiscal_year)}
-    year = "JOIN rm_meetings m ON m.id = t.meeting_id WHERE m.fiscal_year = ?"
-    attendance = {(a, b): s for a, b, s in rows.execute(
-        f"SELECT t.meeting_id, t.member_id, t.attendance FROM {part_rm.ATTENDANCE.name} t {year}", (fiscal_year,))}
-    participation = {(a, b): bool(s) for a, b, s in rows.execute(
-        f"SELECT t.meeting_id, t.member_id, t.took_part FROM {part_rm.PARTICIPATION.name} t {year}", (fiscal_year,))}
-    drill_results = {(a, b): {"mails_sent": s, "links_opened": o, "reported": r} for a, b, s, o, r in rows.execute(
-        f"SELECT t.meeting_id, t.member_id, t.mails_sent, t.links_opened, t.reported FROM {part_rm.DRILL_RESULTS.name} t {year}",
-        (fiscal_year,))}
+    attendance = part_rm.year_attendance(rows, fiscal_year)
+    participation = part_rm.year_participation(rows, fiscal_year)
+    drill_results = part_rm.year_drill_results(rows, fiscal_year)
     referred: dict[str, dict[str, Any]] = {}
     todo = [m["refers_to"] for m in meetings.values() if m["refers_to"]]
     while todo:
@@ -239,12 +233,7 @@ def load_year(rows: Any, fiscal_year: int, today: dt.date | None = None) -> Year
 
 def _answers(rows: Any, fiscal_year: int) -> dict[str, Any]:
     """The year's attendance answers (出欠回答) and the written meetings each member voted in."""
-    year = "JOIN rm_meetings m ON m.id = t.meeting_id WHERE m.fiscal_year = ?"
-    answers = {(a, b): s for a, b, s in rows.execute(
-        f"SELECT t.meeting_id, t.member_id, t.answer FROM rm_answers t {year}", (fiscal_year,))}
-    voted = {(a, b) for a, b in rows.execute(
-        f"SELECT DISTINCT t.meeting_id, t.member_id FROM rm_votes t {year} AND m.format = 'written'", (fiscal_year,))}
-    return {"answers": answers, "voted": voted}
+    return {"answers": ans_rm.year_answers(rows, fiscal_year), "voted": ans_rm.year_written_voters(rows, fiscal_year)}
 
 
 # == answered versus attended =====================================================================
@@ -432,7 +421,7 @@ def report(app: Kyogikai, *, fiscal_year: int | None = None, member: str | None 
     app.sync()
     member_id = app.member(member)["id"] if member else None
     body_id = app.body(body)["id"] if body else None
-    with app.reads.transaction(write=False) as rows:
+    with app.snapshot() as rows:
         data = load_year(rows, fy, today)
     if member_id:
         return member_record(data, member_id)

@@ -165,6 +165,12 @@ class Context:
         """A named query of a projection module (``query(rows, *args)``), on one statement."""
         return self._memo((query, args), lambda rows: query(rows, *args))
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[SQLRows]:
+        """Several reads (named queries, ``find``, ``get``) on one consistent snapshot of the read models."""
+        with self.reads.transaction(write=False) as rows:
+            yield rows
+
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
         """Rows of a read-model table matching ``where`` (equality), in ``order``."""
         if self.runtime._unit is None:

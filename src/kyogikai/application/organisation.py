@@ -52,6 +52,13 @@ class Organisation:
         p.describe(description, self.ctx.actor)
         return Result(p.id, self.ctx._save(p), [])
 
+    def reorder_programme(self, name: str, order: int) -> Result:
+        """A programme's display order (the report's (N)): ``ProgrammeReordered``."""
+        self.ctx._fresh()
+        p = self.programme_agg(name)
+        p.reorder(order, self.ctx.actor)
+        return Result(p.id, self.ctx._save(p), [])
+
     def dissolve_programme(self, name: str, on: dt.date) -> Result:
         self.ctx._fresh()
         p = self.programme_agg(name)
@@ -106,6 +113,13 @@ class Organisation:
         self.ctx._fresh()
         b = self.body_agg(name)
         b.set_public(public, self.ctx.actor)
+        return Result(b.id, self.ctx._save(b), [])
+
+    def reorder_body(self, name: str, order: int) -> Result:
+        """A body's display order among its siblings: ``BodyReordered``."""
+        self.ctx._fresh()
+        b = self.body_agg(name)
+        b.reorder(order, self.ctx.actor)
         return Result(b.id, self.ctx._save(b), [])
 
     def dissolve_body(self, name: str, on: dt.date) -> Result:

@@ -30,7 +30,7 @@ def verify(s: State, anchor: str | None) -> None:
     ledger = app.runtime.ledger
     if ledger is None:  # pragma: no cover - a runtime built without a ledger
         raise UserError("verify: this store has no hash chain")
-    with app.reads.transaction(write=False) as rows:   # verify never writes (not even read models)
+    with app.snapshot() as rows:   # verify never writes (not even read models)
         rep = ledger.verify(rows.c, want)
     if not rep.ok:
         for p in rep.problems:

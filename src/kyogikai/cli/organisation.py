@@ -49,6 +49,16 @@ def programme_describe(s: State, name: str, description: str | None) -> None:
     done(s.app, s.app.describe_programme(name, description), f"described programme {name}")
 
 
+@programme.command("reorder")
+@json_option
+@click.argument("name")
+@click.argument("order", type=click.IntRange(1, MAX_ORDER))
+@pass_app
+def programme_reorder(s: State, name: str, order: int) -> None:
+    """Change a programme's display order (the report's (N))."""
+    done(s.app, s.app.reorder_programme(name, order), f"programme {name} is now number {order}")
+
+
 @programme.command("dissolve")
 @json_option
 @click.argument("name")
@@ -106,6 +116,16 @@ def body_describe(s: State, name: str, description: str | None) -> None:
 @pass_app
 def body_visibility(s: State, name: str, visibility: str) -> None:
     done(s.app, s.app.set_body_public(name, visibility == "public"), f"body {name} is now {visibility}")
+
+
+@body.command("reorder")
+@json_option
+@click.argument("name")
+@click.argument("order", type=click.IntRange(1, MAX_ORDER))
+@pass_app
+def body_reorder(s: State, name: str, order: int) -> None:
+    """Change a body's display order among its siblings (in the report, the feeds and the pages)."""
+    done(s.app, s.app.reorder_body(name, order), f"body {name} is now number {order} among its siblings")
 
 
 @body.command("dissolve")

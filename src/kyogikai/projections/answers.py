@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..domain import answers as a
 from ..domain.events import DomainEvent
-from .runtime import Rows, Table
+from .runtime import Rows, SQLRows, Table
 
 NAME = "answers"
 VERSION = 1
@@ -53,3 +53,21 @@ def apply(e: DomainEvent, rows: Rows) -> None:
     handler = HANDLERS.get(type(e))
     if handler:
         handler(e, rows)
+
+
+# --- named queries (joined with the schedule read model for the fiscal year) ----------------------
+
+_OF_YEAR = "JOIN rm_meetings m ON m.id = t.meeting_id WHERE m.fiscal_year = ?"
+
+
+def year_answers(rows: SQLRows, fiscal_year: int) -> dict[tuple[str, str], str]:
+    """(meeting id, member id) → attendance answer (出欠回答), for the meetings of a fiscal year."""
+    return {(a, b): s for a, b, s in rows.execute(
+        f"SELECT t.meeting_id, t.member_id, t.answer FROM {ANSWERS.name} t {_OF_YEAR}", (fiscal_year,))}
+
+
+def year_written_voters(rows: SQLRows, fiscal_year: int) -> set[tuple[str, str]]:
+    """(meeting id, member id) of every member that voted in a written meeting of a fiscal year."""
+    return {(a, b) for a, b in rows.execute(
+        f"SELECT DISTINCT t.meeting_id, t.member_id FROM {VOTES.name} t {_OF_YEAR} AND m.format = 'written'",
+        (fiscal_year,))}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..domain import organisation as o
 from ..domain.events import DomainEvent
 from .common import update_row as _update
-from .runtime import Rows, Table
+from .runtime import Rows, SQLRows, Table
 
 NAME = "organisation"
 VERSION = 1
@@ -93,3 +93,29 @@ HANDLERS = {
     o.MemberReclassified: lambda e, rows: _update(rows, MEMBERS, str(e.originator_id), member_class=e.member_class.value),
     o.MemberDissolved: lambda e, rows: _update(rows, MEMBERS, str(e.originator_id), dissolved_on=e.on.isoformat()),
 }
+
+
+# --- named queries --------------------------------------------------------------------------------
+
+def roster_owners(rows: SQLRows) -> set[str]:
+    """Ids of the bodies and programmes that have a roster (anyone, ever)."""
+    return {r[0] for r in rows.execute(f"SELECT DISTINCT owner_id FROM {ROSTER.name}")}
+
+
+def has_roster(rows: SQLRows, owner_id: str) -> bool:
+    return bool(rows.execute(f"SELECT 1 FROM {ROSTER.name} WHERE owner_id = ? LIMIT 1", (owner_id,)))
+
+
+def roster_spans(rows: SQLRows, first: str, last: str) -> list[tuple[str, str, str, str | None]]:
+    """(owner id, member id, since, until) of the memberships overlapping ``first``…``last`` (ISO dates)."""
+    return [tuple(r) for r in rows.execute(  # type: ignore[misc]
+        f"SELECT owner_id, member_id, since, until FROM {ROSTER.name} WHERE since <= ? AND (until IS NULL OR until >= ?)"
+        " ORDER BY owner_id, member_id, since", (last, first))]
+
+
+def roster_members_on(rows: SQLRows, owner_id: str, day: str) -> list[str]:
+    """Ids of the members on ``owner_id``'s roster on ``day`` (ISO) and not dissolved by then."""
+    return [r[0] for r in rows.execute(
+        f"SELECT DISTINCT r.member_id FROM {ROSTER.name} r JOIN {MEMBERS.name} m ON m.id = r.member_id"
+        " WHERE r.owner_id = ? AND r.since <= ? AND (r.until IS NULL OR r.until >= ?)"
+        " AND (m.dissolved_on IS NULL OR m.dissolved_on > ?)", (owner_id, day, day, day))]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..domain import meeting as m
 from ..domain.events import DomainEvent
-from .runtime import Rows, Table
+from .runtime import Rows, SQLRows, Table
 
 NAME = "participation"
 VERSION = 1
@@ -63,3 +63,27 @@ def apply(e: DomainEvent, rows: Rows) -> None:
     handler = HANDLERS.get(type(e))
     if handler:
         handler(e, rows)
+
+
+# --- named queries (the year's records; joined with the schedule read model for the fiscal year) --
+
+_OF_YEAR = "JOIN rm_meetings m ON m.id = t.meeting_id WHERE m.fiscal_year = ?"
+
+
+def year_attendance(rows: SQLRows, fiscal_year: int) -> dict[tuple[str, str], str]:
+    """(meeting id, member id) → attendance, for the meetings of a fiscal year."""
+    return {(a, b): s for a, b, s in rows.execute(
+        f"SELECT t.meeting_id, t.member_id, t.attendance FROM {ATTENDANCE.name} t {_OF_YEAR}", (fiscal_year,))}
+
+
+def year_participation(rows: SQLRows, fiscal_year: int) -> dict[tuple[str, str], bool]:
+    """(meeting id, member id) → took part, for the activities of a fiscal year."""
+    return {(a, b): bool(s) for a, b, s in rows.execute(
+        f"SELECT t.meeting_id, t.member_id, t.took_part FROM {PARTICIPATION.name} t {_OF_YEAR}", (fiscal_year,))}
+
+
+def year_drill_results(rows: SQLRows, fiscal_year: int) -> dict[tuple[str, str], dict[str, int | None]]:
+    """(drill id, member id) → mails sent, links opened, reported, for the drills of a fiscal year."""
+    return {(a, b): {"mails_sent": s, "links_opened": o, "reported": r} for a, b, s, o, r in rows.execute(
+        f"SELECT t.meeting_id, t.member_id, t.mails_sent, t.links_opened, t.reported FROM {DRILL_RESULTS.name} t "
+        f"{_OF_YEAR}", (fiscal_year,))}

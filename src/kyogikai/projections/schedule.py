@@ -147,3 +147,10 @@ def upcoming_ids(rows: SQLRows, today: str, limit: int) -> list[str]:
     """Ids of the scheduled meetings not over by ``today`` (ISO), soonest first."""
     return [r[0] for r in rows.execute(f"SELECT id FROM {MEETINGS.name} WHERE end_date >= ? AND status = 'scheduled' "
                                        "ORDER BY start_date, created_at LIMIT ?", (today, limit))]
+
+
+def body_meetings_from(rows: SQLRows, day: str) -> list[dict]:
+    """Meetings of a body not over by ``day`` (ISO), by date and time."""
+    return [dict(zip(MEETINGS.columns, r)) for r in rows.execute(
+        f"SELECT {', '.join(MEETINGS.columns)} FROM {MEETINGS.name} WHERE end_date >= ? AND body_id IS NOT NULL"
+        " ORDER BY start_date, start_time, id", (day,))]

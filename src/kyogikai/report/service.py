@@ -27,7 +27,7 @@ def report_doc(app: Kyogikai, fiscal_year: int, as_of: dt.date | None = None) ->
     """The report from the stored read models, or as the log stood at the end of ``as_of`` (Tokyo)."""
     if as_of is None:
         app.sync()
-        with app.reads.transaction(write=False) as rows:
+        with app.snapshot() as rows:
             return build_report(rows, fiscal_year)
     until = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(0), TOKYO) - dt.timedelta(microseconds=1)
     memory = app.as_of(until.astimezone(dt.timezone.utc), REPORT_PROJECTIONS)

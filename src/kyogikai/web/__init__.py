@@ -23,7 +23,7 @@ Adding pages (for other read models)::
 
     def matrix(request):            # a plain def: starlette runs it in a thread (site.read blocks)
         site: Site = request.app.state.site
-        data = site.read(lambda feeds: feeds.app.query("SELECT ..."))   # fresh, under the lock
+        data = site.read(lambda feeds: feeds.app.read(some_named_query, ...))   # fresh, under the lock
         if data is None:
             return site.not_found(request)
         return site.render(request, "participation_body.html", data=data)  # base: "web_base.html"

@@ -52,7 +52,7 @@ def _year(request: Request) -> tuple[Any, pt.YearData]:
     fy = _fiscal_year(request, today)
 
     def load(feeds: Any) -> pt.YearData:
-        with feeds.app.reads.transaction(write=False) as rows:
+        with feeds.app.snapshot() as rows:
             return pt.load_year(rows, fy, today)
 
     return site, site.read(load)
