@@ -206,8 +206,6 @@ def test_parse_period_malformed(text: str) -> None:
 def test_period_basics() -> None:
     p = Period.of(D(2023, 9, 28), D(2023, 10, 5))
     assert p.days == 8 and not p.is_single_day and p.precision == DAY
-    assert p.contains(D(2023, 10, 1)) and p.contains(p.start) and p.contains(p.end)
-    assert not p.contains(D(2023, 10, 6)) and not p.contains(D(2023, 9, 27))
     one = Period.of(D(2023, 5, 24))
     assert one.is_single_day and one.days == 1 and one.end == one.start
     assert Period.of(D(2024, 3, 31)).fiscal_year == 2023
@@ -235,19 +233,6 @@ def test_period_validation() -> None:
         Period.month(2023, 13)
     with pytest.raises(TypeError):
         Period(dt.datetime(2023, 1, 1), D(2023, 1, 2))  # type: ignore[arg-type]
-
-
-def test_period_json() -> None:
-    p = Period.month(2023, 7, 2023, 11)
-    data = p.to_json()
-    assert data == {"start": "2023-07-01", "end": "2023-11-30", "precision": "month"}
-    assert Period.from_json(data) == p
-    assert Period.from_json({"start": "2023-05-02", "end": "2023-05-12"}) == Period.of(D(2023, 5, 2), D(2023, 5, 12))
-    for bad in ({"start": "2023-05-02"}, {"start": "x", "end": "2023-05-12"}, [], {"start": 1, "end": 2}):
-        with pytest.raises(DateError):
-            Period.from_json(bad)  # type: ignore[arg-type]
-    with pytest.raises(DateError, match="is before start"):
-        Period.from_json({"start": "2023-05-12", "end": "2023-05-02", "precision": "day"})
 
 
 # --- weekdays written after a date ----------------------------------------------------------------

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .domain.events import DomainError
-from .domain.users import Account, Role, UserDirectory, normalize_name, parse_role
-from .projections.runtime import Table, ddl
+from .domain.users import Role, UserDirectory, normalize_name, parse_role
+from .projections.runtime import Table
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -138,9 +138,6 @@ class Accounts:
 
     def any_user(self) -> bool:
         return bool(self.app.store.load(UserDirectory.ID))
-
-    def account(self, name: str) -> Account | None:
-        return self.directory().get(name)
 
     # -- commands -----------------------------------------------------------------------------
     def add(self, name: str, role: str, password: str) -> str:

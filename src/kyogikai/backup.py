@@ -137,7 +137,6 @@ def export_log_file(app: Kyogikai, path: str) -> ExportResult:
 @dataclass
 class ImportLogResult:
     events: int
-    applied: int
 
 
 def _fail(where: str, msg: str) -> LogFileError:
@@ -242,4 +241,4 @@ def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
                             f"({app.store.max_position()} events): import-log restores into an empty store only")
         if events:
             app.runtime.write(events)
-    return ImportLogResult(len(events), len(events))
+    return ImportLogResult(len(events))

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .i18n import N_, M
 
@@ -292,23 +291,6 @@ class Period:
     @property
     def fiscal_year(self) -> int:
         return fiscal_year(self.start)
-
-    def contains(self, d: datetime.date) -> bool:
-        return self.start <= d <= self.end
-
-    def to_json(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(),
-                "precision": self.precision}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Period:
-        try:
-            return cls(datetime.date.fromisoformat(data["start"]),
-                       datetime.date.fromisoformat(data["end"]), data.get("precision", DAY))
-        except (AttributeError, KeyError, TypeError, ValueError) as e:
-            if isinstance(e, DateError):
-                raise
-            raise DateError(M("invalid period JSON {data}: {reason}", data=_q(data), reason=str(e))) from None
 
 
 def _era_key(d: datetime.date) -> tuple[Era, int]:

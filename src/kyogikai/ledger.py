@@ -77,7 +77,6 @@ class Report:
     events: int = 0                   # stored events seen
     chained: int = 0                  # chain records checked
     head: tuple[int, str] | None = None
-    extended: int = 0                 # always 0: verify never writes (kept for callers)
     problems: list[Problem] = field(default_factory=list)
 
     @property

@@ -73,16 +73,6 @@ def check_int(value: int, what: str, lo: int, hi: int) -> int:
     return value
 
 
-def check_no_controls(value: Any, where: str) -> None:
-    """Refuse control and invisible characters in any text of a new event (see :mod:`kyogikai.domain.text`).
-
-    Checked when an event is made (``Aggregate.trigger``), never when a stored one is read.
-    """
-    from .text import clean_payload
-
-    clean_payload(value, where)
-
-
 def event_class(topic: str) -> type[DomainEvent]:
     try:
         return _REGISTRY[topic]

@@ -45,7 +45,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...accounts import Accounts, Session, csrf_ok
@@ -343,6 +343,3 @@ def routes(site: Any) -> list[BaseRoute]:
     out += password.routes(p)
     return out
 
-
-def not_allowed(_request: Request) -> Response:
-    return PlainTextResponse("405 Method Not Allowed", status_code=405)
