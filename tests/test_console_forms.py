@@ -309,3 +309,18 @@ def test_activities_participants_and_drill_results(db, tmp_path):
             kinds = {(type(e).__name__, e.actor) for e in app.history(mid)}
         assert kinds == {("MeetingScheduled", "clerk"), ("ParticipationRecorded", "clerk"),
                          ("DrillResultRecorded", "clerk")}
+
+
+def test_application_errors_find_their_field_when_the_server_speaks_japanese(db, tmp_path, monkeypatch):
+    """The application's messages are rendered in the server's language; the console still places
+    them beside their field (it matches their English), e.g. an unknown member on the token form."""
+    setup_council(db)
+    monkeypatch.setenv("KYOGIKAI_LANG", "ja")
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        csrf = b.get("/console/tokens").csrf()
+        before = count_events(db)
+        r = b.post("/console/tokens/issue", {"csrf_token": csrf, "member": "名古屋", "label": "総務課"})
+        assert r.status == 400 and 'id="e-member">会員団体「名古屋」が見つかりません' in r.text
+        assert "候補: 名古屋市" in r.text and count_events(db) == before

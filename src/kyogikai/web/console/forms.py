@@ -43,7 +43,7 @@ class Form:
 
     def app_error(self, exc: BaseException, default_field: str | None = None, fields: tuple[str, ...] = ()) -> None:
         """An application error: Japanese from the message table, beside its field when the form has it."""
-        field, text = messages.translate(str(exc))
+        field, text = messages.translate(exc)
         if field not in fields:
             field = default_field if default_field in fields else None
         self.error(field, text)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ...i18n import M
+
 Entry = tuple[re.Pattern[str], str | None, str]
 
 
@@ -178,13 +180,17 @@ STALE = ("このページを開いた後に、ほかの人がこの予定を変�
          "下の最新の内容を確認してから、もう一度送信してください（入力した内容は残してあります）。")
 
 
-def translate(message: str) -> tuple[str | None, str]:
-    """``(field or None, Japanese text)`` for an application message; unknown ones come back as they are."""
-    text = " ".join(str(message).split())
+def translate(message: object) -> tuple[str | None, str]:
+    """``(field or None, Japanese text)`` for an application message (a text, an :class:`M` or an error
+    carrying one; matched on its English whatever the server's language); unknown ones come back as
+    they are."""
+    source = message.args[0] if isinstance(message, BaseException) and message.args else message
+    english = source.render("en") if isinstance(source, M) else str(message)
+    text = " ".join(english.split())
     for pattern, field, ja in TABLE:
         m = pattern.match(text)
         if m:
             groups = {k: (v or "") for k, v in m.groupdict().items()}
             groups["hint_ja"] = f"候補: {groups['hint']}" if groups.get("hint") else ""
             return field, ja.format(**groups).strip()
-    return None, text
+    return None, " ".join(str(message).split())
