@@ -324,3 +324,25 @@ def test_application_errors_find_their_field_when_the_server_speaks_japanese(db,
         r = b.post("/console/tokens/issue", {"csrf_token": csrf, "member": "名古屋", "label": "総務課"})
         assert r.status == 400 and 'id="e-member">会員団体「名古屋」が見つかりません' in r.text
         assert "候補: 名古屋市" in r.text and count_events(db) == before
+
+
+def test_members_import_from_the_console(db, tmp_path):
+    """The members CSV in the console: the same application command as ``kyogikai members import``."""
+    setup_council(db)
+    good = "団体名,種別,団体コード,区分\n名古屋市,市,231002,会員\n瀬戸市,市,232041,会員\n".encode()
+    bad = "団体名,種別,団体コード,区分\n瀬戸市,市,23204,会員\n".encode()
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        b = Browser(srv.base)
+        assert b.login("clerk", CLERK_PW).status == 303
+        csrf = b.get("/console/members").csrf()
+        before = count_events(db)
+        r = b.upload("/console/members/import", {"csrf_token": csrf}, "file", "bad.csv", bad)
+        assert r.status == 400 and 'id="e-file">' in r.text and "line 2" in r.text and count_events(db) == before
+        r = b.upload("/console/members/import", {"csrf_token": csrf}, "file", "members.csv", good)
+        assert r.status == 200 and "登録 1件" in r.text and "変更なし 1件" in r.text and ">瀬戸市</a>" in r.text
+        assert count_events(db) == before + 1
+        r = b.upload("/console/members/import", {"csrf_token": csrf}, "file", "members.csv", good)
+        assert r.status == 200 and "変更はありません" in r.text and count_events(db) == before + 1
+        assert b.upload("/console/members/import", {}, "file", "members.csv", good).status == 403
+    with Kyogikai(db, actor="t") as app:
+        assert app.history("瀬戸市")[0].actor == "clerk"

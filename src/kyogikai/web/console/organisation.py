@@ -299,7 +299,7 @@ THING_ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[Ctx, Form, dict[str, A
 
 # --- members ----------------------------------------------------------------------------------------
 
-def members_page(ctx: Ctx, form: Form | None = None, status: int = 200) -> Response:
+def members_page(ctx: Ctx, form: Form | None = None, status: int = 200, done: str | None = None) -> Response:
     ctx.app.sync()
     rows = ctx.app.rows(org_rm.MEMBERS, order=("name",))
     for r in rows:
@@ -308,7 +308,7 @@ def members_page(ctx: Ctx, form: Form | None = None, status: int = 200) -> Respo
         r["dissolved_ja"] = date_ja(r["dissolved_on"]) if r["dissolved_on"] else None
     return ctx.render("console_members.html", status=status, members=rows, form=form or Form(),
                       kinds=MEMBER_KIND_JA, classes=MEMBER_CLASS_JA,
-                      done=DONE.get(ctx.request.query_params.get("done", "")) if form is None else None)
+                      done=done or (DONE.get(ctx.request.query_params.get("done", "")) if form is None else None))
 
 
 def create_member(ctx: Ctx) -> Response:
@@ -326,6 +326,32 @@ def create_member(ctx: Ctx) -> Response:
     if r is None:
         return members_page(ctx, form, 409 if form.message == messages.CONFLICT else 400)
     return ctx.console.redirect(f"/console/members/{r.id}?done=created")
+
+
+def import_members(ctx: Ctx) -> Response:
+    """``POST /console/members/import``: the members CSV (the command of ``kyogikai members import``,
+    all or nothing; the same file again writes nothing)."""
+    from ...members_csv import MAX_CSV_BYTES, decode
+
+    form = ctx.form
+    upload = ctx.data.get("file")
+    text = None
+    if not isinstance(upload, dict) or not upload.get("data"):
+        form.error("file", "ファイルを選んでください。")
+    elif len(upload["data"]) > MAX_CSV_BYTES:
+        form.error("file", f"ファイルが大きすぎます（{len(upload['data']):,}バイト。上限は{MAX_CSV_BYTES:,}バイト）。")
+    else:
+        name = str(upload.get("filename") or "members.csv")[:200]
+        text = _run(form, ("file",), lambda: decode(upload["data"], name))
+    imported = None
+    if form.ok and text is not None:
+        imported = _run(form, ("file",), lambda: ctx.app.import_members(text, source=name))
+    if imported is None:
+        return members_page(ctx, form, 409 if form.message == messages.CONFLICT else 400)
+    r = imported.report
+    done = (f"取り込みました（登録 {len(r.created)}件、名称変更 {len(r.renamed)}件、区分変更 {len(r.reclassified)}件、"
+            f"変更なし {r.unchanged}件）。" if r.changed else f"変更はありません（{r.unchanged}件すべて登録どおりです）。")
+    return members_page(ctx, done=done)
 
 
 def _member(ctx: Ctx) -> dict[str, Any] | None:
@@ -405,6 +431,7 @@ def routes(p: Callable[..., Any]) -> list[BaseRoute]:
         Route("/console/bodies/{id:uuid}", p(thing_page("body"))),
         Route("/console/members", p(members_page)),
         Route("/console/members/new", p(create_member), methods=["POST"]),
+        Route("/console/members/import", p(import_members), methods=["POST"]),
         Route("/console/members/{id:uuid}", p(member_page)),
         Route("/console/members/{id:uuid}/rename", p(_member_action("rename", ("new_name", "on"), _member_rename)),
               methods=["POST"]),
