@@ -23,6 +23,7 @@ from ..domain.formats import label_of
 from ..domain.organisation import SECTION_TITLES, Section
 from ..domain.tokens import token_hash
 from ..projections import feeds as rm
+from ..projections.feed_queries import feed_items, upcoming_public
 from ..projections.runtime import SQLRows
 from . import ics
 from .urls import TOKEN_RE, Subscribe, feed_path, page_path, private_path
@@ -48,13 +49,6 @@ class Issued:
     id: str
     member: str
     subscribe: Subscribe
-
-
-def _items(rows: SQLRows, feed_key: str, private: bool) -> list[dict[str, Any]]:
-    cols = ", ".join(f"i.{c}" for c in rm.ITEMS.columns)
-    sql = (f"SELECT {cols} FROM {rm.ENTRIES.name} e JOIN {rm.ITEMS.name} i ON i.id = e.item_id "
-           "WHERE e.feed_key = ?" + ("" if private else " AND i.public = 1"))
-    return [dict(zip(rm.ITEMS.columns, r)) for r in rows.execute(sql, [feed_key])]
 
 
 def own_answers(rows: SQLRows, member_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -161,7 +155,7 @@ class FeedService:
                         "public_changed_at": None}
             if not meta["public"] and not private:
                 return None
-            items = _items(rows, k, private)
+            items = feed_items(rows, k, private)
             if private and kind == "member" and ref_id:
                 items = own_answers(rows, ref_id, items)
         return self._render(meta, items, private, path or feed_path(kind, ref_id))
@@ -289,12 +283,8 @@ class FeedService:
         return out
 
     def upcoming(self, today: dt.date, limit: int = 30) -> list[dict[str, Any]]:
-        cols = ", ".join(rm.ITEMS.columns)
         with self._read() as rows:
-            found = rows.execute(f"SELECT {cols} FROM {rm.ITEMS.name} WHERE public = 1 AND end_date >= ? "
-                                 "ORDER BY start_date, COALESCE(start_time, ''), end_date, id LIMIT ?",
-                                 [today.isoformat(), limit])
-            return self._page_items(rows, [dict(zip(rm.ITEMS.columns, r)) for r in found])
+            return self._page_items(rows, upcoming_public(rows, today.isoformat(), limit))
 
     def _split(self, rows: SQLRows, items: list[dict[str, Any]], today: dt.date) -> dict[str, list]:
         page = self._page_items(rows, items)
@@ -311,7 +301,7 @@ class FeedService:
             ancestors = [rows.get(rm.BODIES, a) for a in (body["ancestors"] or "").split(",") if a]
             children = [self._with_links("body", c) for c in rows.find(rm.BODIES, order=("ord", "name", "id"),
                                                                         parent_id=body_id) if c["public"]]
-            items = self._split(rows, _items(rows, rm.key("body", body_id), False), today)
+            items = self._split(rows, feed_items(rows, rm.key("body", body_id), False), today)
         if body["dissolved_on"]:
             body["dissolved_text"] = format_date(dt.date.fromisoformat(body["dissolved_on"]))
         return {"body": self._with_links("body", body), "programme": self._with_links("programme", prog),
@@ -323,7 +313,7 @@ class FeedService:
             if prog is None:
                 return None
             bodies = list(self._tree(self._bodies(rows), programme_id))
-            items = self._split(rows, _items(rows, rm.key("programme", programme_id), False), today)
+            items = self._split(rows, feed_items(rows, rm.key("programme", programme_id), False), today)
         return {"programme": self._with_links("programme", prog), "bodies": bodies, **items}
 
     # -- private feed tokens ---------------------------------------------------------------------
