@@ -29,12 +29,17 @@ class attribute made by :func:`_via`, a thin function that calls the service's m
 name (so ``Kyogikai.schedule`` can be looked at — its ``retries_conflicts`` flag — or replaced on the
 class, as tests do).  New code may call either; the services are the place for new behaviour.
 
-**Reads.** No raw SQL outside the adapters (``store.py``, ``projections/runtime.py``,
-``accounts.py``, whose credential tables are its own storage and no read model) and the projection
-modules: a read is :meth:`Context.rows` (a table and equality conditions) or :meth:`Context.read`
-with a named query function of the projection module that owns the table
-(``projections.schedule.ids_with_prefix``, …).  :meth:`Context.query` (raw SQL) remains for tests,
-benchmarks and diagnostics.
+**Reads — the rule applied.** SQL is written only by the adapters and the projections.  Adapters:
+``store.py`` and ``ledger.py`` (the event store and its chain), ``projections/runtime.py`` (the
+read store), ``accounts.py`` (credentials and sessions are its own tables, written and read by it
+alone, never a read model) and the server's connection set-up in ``web/server.py`` (lock waits).
+Projections: each module may end with *named queries* on its own tables (joins with the schedule
+table to pick a fiscal year are allowed); ``projections/feed_queries.py`` holds those of the feeds
+read model.  Everyone else — the application, the CLI, the web, answers, participation, the report
+and the feed service — reads with :meth:`Context.rows` (a table and equality conditions),
+``rows.find``/``rows.get`` on a :meth:`Context.snapshot`, or a named query (:meth:`Context.read`,
+e.g. ``app.read(schedule.ids_with_prefix, "1a2b")``).  :meth:`Context.query` (raw SQL) remains for
+tests, benchmarks and diagnostics only.
 
 Errors a user can cause raise :class:`UserError` subclasses with a one-line message; nothing is
 written when one is raised (aggregates decide before anything is saved, and a save is one
