@@ -46,7 +46,6 @@ def roster_at(rows: Any, body_id: str, day: dt.date) -> list[str]:
     programme's participants; any other body without a roster has nobody.  Members dissolved on
     or before ``day`` are not on it.
     """
-    iso = day.isoformat()
     owner = body_id
     if not rows.execute("SELECT 1 FROM rm_roster WHERE owner_id = ? LIMIT 1", (body_id,)):
         body = rows.get(org_rm.BODIES, body_id)
@@ -54,6 +53,14 @@ def roster_at(rows: Any, body_id: str, day: dt.date) -> list[str]:
         if prog is None or prog["section"] != "participating":
             return []
         owner = prog["id"]
+    return members_on(rows, owner, day)
+
+
+def members_on(rows: Any, owner_id: str, day: dt.date) -> list[str]:
+    """Member ids on the recorded roster of a body or programme (``owner_id``) on ``day``, members
+    dissolved on or before ``day`` left out."""
+    iso = day.isoformat()
+    owner = owner_id
     ids = [r[0] for r in rows.execute(
         "SELECT DISTINCT r.member_id FROM rm_roster r JOIN rm_members m ON m.id = r.member_id"
         " WHERE r.owner_id = ? AND r.since <= ? AND (r.until IS NULL OR r.until >= ?)"

@@ -544,29 +544,39 @@ class Kyogikai:
         return Result(m.id, self._save(m), [])
 
     @retry_on_conflict
-    def record_attendance(self, ref: str, entries: Sequence[tuple[str, str]]) -> Result:
+    def record_attendance(self, ref: str, entries: Sequence[tuple[str, str]], guest: bool = False) -> Result:
         m = self._meeting(ref)
+        from .roster import guest_check  # only roster members, or guests (roster.py)
+        is_guest = guest_check(self, m, guest)
         for member, status in entries:
             try:
                 att = mt.Attendance(status)
             except ValueError:
                 raise UserError(f"attendance: {status!r} is not one of "
                                 + ", ".join(a.value for a in mt.Attendance)) from None
-            m.record_attendance(UUID(self.member(member)["id"]), att, self.actor)
+            row = self.member(member)
+            m.record_attendance(UUID(row["id"]), att, self.actor, guest=is_guest(row))
         return Result(m.id, self._save(m), [])
 
     @retry_on_conflict
-    def record_participation(self, ref: str, members: Sequence[str], took_part: bool = True) -> Result:
+    def record_participation(self, ref: str, members: Sequence[str], took_part: bool = True,
+                             guest: bool = False) -> Result:
         m = self._meeting(ref)
+        from .roster import guest_check  # only roster members, or guests (roster.py)
+        is_guest = guest_check(self, m, guest)
         for member in members:
-            m.record_participation(UUID(self.member(member)["id"]), took_part, self.actor)
+            row = self.member(member)
+            m.record_participation(UUID(row["id"]), took_part, self.actor, guest=is_guest(row))
         return Result(m.id, self._save(m), [])
 
     @retry_on_conflict
     def record_drill_result(self, ref: str, member: str, mails_sent: int, links_opened: int,
-                            reported: int | None = None) -> Result:
+                            reported: int | None = None, guest: bool = False) -> Result:
         m = self._meeting(ref)
-        m.record_drill_result(UUID(self.member(member)["id"]), mails_sent, links_opened, reported, self.actor)
+        from .roster import guest_check  # only roster members, or guests (roster.py)
+        row = self.member(member)
+        m.record_drill_result(UUID(row["id"]), mails_sent, links_opened, reported, self.actor,
+                              guest=guest_check(self, m, guest)(row))
         return Result(m.id, self._save(m), [])
 
     def write_narrative(self, fy: int, paragraphs: list[str], *, body: str | None = None,
