@@ -13,7 +13,7 @@ from .scenario import run_scenario
 # Commands that write no event of their own (they read, serve, check, or write files only).
 NOT_WRITING = {
     "bodies", "members list", "meetings", "feed", "serve", "export-feeds", "token list", "verify", "export-log",
-    "log", "history", "sync", "rebuild", "follow", "report", "participation", "demo",
+    "log", "history", "sync", "rebuild", "follow", "report", "participation", "demo", "init",
 }
 # Commands that write events but print their own multi-part output; --json still required of them
 # once they are converted (listed here so a new command cannot slip through unnoticed).

@@ -37,7 +37,7 @@ from .domain.text import TextError, clean
 from .projections import organisation as org_rm
 from .projections import schedule as sched_rm
 from .projections.runtime import ProgressFn, Runtime, open_read_store, project_until
-from .store import ConflictError, EventStore, Location, StoreError
+from .store import ConflictError, EventStore, Location, StoreError, StoreMissing  # noqa: F401
 
 from .projections import ALL as PROJECTIONS  # noqa: E402
 
@@ -110,10 +110,13 @@ class Result:
 
 
 class Kyogikai:
-    def __init__(self, db: str | None = None, actor: str | None = None, projections: Sequence[Any] | None = None) -> None:
+    def __init__(self, db: str | None = None, actor: str | None = None, projections: Sequence[Any] | None = None,
+                 create: bool = True) -> None:
+        """``create=False`` (the CLI): a store named with --db / KYOGIKAI_DB that does not exist raises
+        :class:`StoreMissing` and nothing is created; the default location is always created."""
         self.location = Location.parse(db)
         self.actor = resolve_actor(actor)
-        self.store = EventStore(self.location)
+        self.store = EventStore(self.location, create=create or self.location.default)
         self.reads = open_read_store(self.location)
         self.runtime = Runtime(self.store, self.reads, projections or PROJECTIONS)
         # every save is one transaction: events, their chain records and every read model (Runtime.write)
