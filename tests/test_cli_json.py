@@ -17,7 +17,7 @@ NOT_WRITING = {
 }
 # Commands that write events but print their own multi-part output; --json still required of them
 # once they are converted (listed here so a new command cannot slip through unnoticed).
-PENDING = {"import-report", "import-log", "members import", "token issue", "token revoke"}
+PENDING = {"members import", "token issue", "token revoke"}
 
 
 def _walk(group: click.Group, prefix: str = ""):
@@ -88,3 +88,37 @@ def test_new_write_commands_as_json(cli, db) -> None:
     assert added["user"] == "suzuki" and [ev["event"] for ev in added["events"]] == ["UserAdded"]
     out = cli("user", "role", "suzuki", "admin", "--json").json()
     assert [ev["event"] for ev in out["events"]] == ["UserRoleChanged"] and out["role"] == "admin"
+
+
+def test_import_report_and_import_log_as_json(cli, db, tmp_path) -> None:
+    """Issue 13: the imports say what they wrote — ids created, events written, counts, warnings."""
+    from importlib import resources
+
+    from .conftest import CLI
+
+    text = resources.files("kyogikai").joinpath("data", "demo_fy2023_report.txt").read_text(encoding="utf-8")
+    report = tmp_path / "report.txt"
+    report.write_text(text + "・この行は置き場所がない\n", encoding="utf-8")
+    r = cli("import-report", str(report), "--skip-problems", "--json")
+    out = r.json()
+    assert r.err == ""                                        # the skipped line is a warning in the JSON
+    assert len(out["events"]) == count_events(db) > 100 and out["fiscal_year"] == 2023
+    assert out["created"] > 50 and out["updated"] == 0 and out["id"] == out["events"][0]["id"]
+    assert any("置き場所がない" in w for w in out["warnings"])
+    kinds = {e["event"] for e in out["events"]}
+    assert {"ProgrammeCreated", "BodyCreated", "MeetingScheduled", "MeetingHeld"} <= kinds
+    first_versions = {e["id"] for e in out["events"] if e["version"] == 1}
+    assert set(out["created_ids"]) == first_versions and len(out["created_ids"]) > out["created"]
+    again = cli("import-report", str(report), "--skip-problems", "--json").json()
+    assert again["events"] == [] and again["created_ids"] == [] and again["id"] is None
+    assert again["unchanged"] == out["created"] + out["unchanged"]
+
+    log = tmp_path / "backup.jsonl"
+    cli("export-log", str(log))
+    target = CLI(str(tmp_path / "restored.sqlite"))
+    restored = target("import-log", str(log), "--json")
+    assert restored.err == ""
+    got = restored.json()
+    n = count_events(db)
+    assert got["events_written"] == n and got["positions"] == [1, n] and got["warnings"] == []
+    assert count_events(target.db) == n

@@ -134,10 +134,12 @@ class Kyogikai:
         self.close()
 
     # == read models ============================================================================
+    progress: ProgressFn | None = None   # for catch-ups without one of their own (the CLI's progress bar)
+
     def sync(self, progress: ProgressFn | None = None) -> int:
         if self.store.cursor is not None:   # inside atomic(): the write lock is held, nobody else can write
             return 0
-        return self.runtime.catch_up(progress)
+        return self.runtime.catch_up(progress or self.progress)
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
         return self.runtime.rebuild(progress)

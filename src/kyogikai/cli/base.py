@@ -42,6 +42,9 @@ def open_app(db: str | None, actor: str | None) -> Kyogikai:
     if app.store.created:
         click.echo(i18n.gettext("note: created a new store at {path} (the default location)").format(
             path=app.location.describe()), err=True)
+    from .progress import progress
+
+    app.progress = progress(i18n.gettext("catching up"), delay=1.0)   # a large backlog only (cli/progress.py)
     return app
 
 
