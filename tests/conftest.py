@@ -53,27 +53,41 @@ def reference_text() -> str:
     return REFERENCE.read_text(encoding="utf-8")
 
 
+def init_store(db: str) -> str:
+    """Create the store with ``kyogikai init``, as a user must before naming it with --db: the CLI
+    refuses a store that does not exist (issue 13, point 6).  Fixtures and :class:`CLI` call this,
+    so a test's fresh --db is a real, empty store; tests of the refusal use a path of their own."""
+    from click.testing import CliRunner
+
+    from kyogikai.cli import run
+
+    with CliRunner().isolation() as (_out, err, *_):
+        code = run(["--db", db, "init"])
+        assert code == 0, f"kyogikai --db {db} init exited {code}: {err.getvalue().decode()}"
+    return db
+
+
 @pytest.fixture
 def pg_url():
     need_postgres()
     import psycopg
 
     schema = "t_" + uuid.uuid4().hex[:12]
-    yield f"{PG_DSN}?schema={schema}"
+    yield init_store(f"{PG_DSN}?schema={schema}")
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return str(tmp_path / "kyogikai.sqlite")
+    return init_store(str(tmp_path / "kyogikai.sqlite"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request, tmp_path: Path):
-    """A database URL for a fresh, empty store, once per backend."""
+    """A database URL for a fresh, empty store (created by ``kyogikai init``), once per backend."""
     if request.param == "sqlite":
-        yield str(tmp_path / "kyogikai.sqlite")
+        yield init_store(str(tmp_path / "kyogikai.sqlite"))
     else:
         yield request.getfixturevalue("pg_url")
 
@@ -83,6 +97,8 @@ class CLI:
 
     def __init__(self, db: str, actor: str = "事務局A") -> None:
         self.db, self.actor = db, actor
+        if "://" not in db and not os.path.lexists(db):   # a new SQLite path: create it as a user would
+            init_store(db)
 
     def __call__(self, *args: str, actor: str | None = None, expect: int = 0) -> "Run":
         from click.testing import CliRunner

@@ -13,11 +13,11 @@ from .scenario import run_scenario
 # Commands that write no event of their own (they read, serve, check, or write files only).
 NOT_WRITING = {
     "bodies", "members list", "meetings", "feed", "serve", "export-feeds", "token list", "verify", "export-log",
-    "log", "history", "sync", "rebuild", "follow", "report", "participation", "demo",
+    "log", "history", "sync", "rebuild", "follow", "report", "participation", "demo", "init",
 }
 # Commands that write events but print their own multi-part output; --json still required of them
 # once they are converted (listed here so a new command cannot slip through unnoticed).
-PENDING = {"import-report", "import-log"}
+PENDING: set[str] = set()
 
 
 def _walk(group: click.Group, prefix: str = ""):
@@ -118,3 +118,37 @@ def test_members_import_and_tokens_as_json(cli, db, tmp_path) -> None:
     assert cli("token", "list", "--json").json()[0]["revoked_at"]
     r = cli("token", "revoke", issued["id"][:8], "--json", expect=2)
     assert r.out == "" and "already revoked" in r.err and count_events(db) == before + 2
+
+
+def test_import_report_and_import_log_as_json(cli, db, tmp_path) -> None:
+    """Issue 13: the imports say what they wrote — ids created, events written, counts, warnings."""
+    from importlib import resources
+
+    from .conftest import CLI
+
+    text = resources.files("kyogikai").joinpath("data", "demo_fy2023_report.txt").read_text(encoding="utf-8")
+    report = tmp_path / "report.txt"
+    report.write_text(text + "・この行は置き場所がない\n", encoding="utf-8")
+    r = cli("import-report", str(report), "--skip-problems", "--json")
+    out = r.json()
+    assert r.err == ""                                        # the skipped line is a warning in the JSON
+    assert len(out["events"]) == count_events(db) > 100 and out["fiscal_year"] == 2023
+    assert out["created"] > 50 and out["updated"] == 0 and out["id"] == out["events"][0]["id"]
+    assert any("置き場所がない" in w for w in out["warnings"])
+    kinds = {e["event"] for e in out["events"]}
+    assert {"ProgrammeCreated", "BodyCreated", "MeetingScheduled", "MeetingHeld"} <= kinds
+    first_versions = {e["id"] for e in out["events"] if e["version"] == 1}
+    assert set(out["created_ids"]) == first_versions and len(out["created_ids"]) > out["created"]
+    again = cli("import-report", str(report), "--skip-problems", "--json").json()
+    assert again["events"] == [] and again["created_ids"] == [] and again["id"] is None
+    assert again["unchanged"] == out["created"] + out["unchanged"]
+
+    log = tmp_path / "backup.jsonl"
+    cli("export-log", str(log))
+    target = CLI(str(tmp_path / "restored.sqlite"))
+    restored = target("import-log", str(log), "--json")
+    assert restored.err == ""
+    got = restored.json()
+    n = count_events(db)
+    assert got["events_written"] == n and got["positions"] == [1, n] and got["warnings"] == []
+    assert count_events(target.db) == n

@@ -309,6 +309,29 @@ def test_unknown_names_ids_and_fiscal_years(store, examples):
     h.done(examples)
 
 
+@pytest.mark.parametrize("examples", sizes(20, 100))
+def test_organisations_off_the_roster_are_refused(store, examples):
+    """Issue 13, point 5: attendance, participation and results of an organisation not on the body's
+    roster are refused naming it and the body, suggesting --guest (the 幹事会 has no roster here)."""
+    h = Harness(store["db"], "organisations off the roster")
+    board = [store["ids"][f"第{i}回幹事会"] for i in (1, 2, 3)]
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(st.sampled_from(board), st.sampled_from(["名古屋市", "豊橋市", "231002", "232017"]),
+           st.sampled_from(["present", "absent", "replied", "no-reply"]), st.integers(0, 2), st.integers(0, 10**6))
+    def prop(mid, member, status, where, sent):
+        if where == 0:
+            line = h.refuse("meeting", "attendance", mid[:8], f"--{status}", member)
+        elif where == 1:
+            line = h.refuse("meeting", "participants", mid[:8], member)
+        else:
+            line = h.refuse("meeting", "result", mid[:8], member, "--mails-sent", str(sent), "--links-opened", "0")
+        assert "幹事会" in line and "--guest" in line and ("名古屋市" in line or "豊橋市" in line), line
+
+    prop()
+    h.done(examples)
+
+
 @pytest.mark.parametrize("examples", sizes(40, 200))
 def test_oversized_and_control_characters_in_text(store, examples):
     h = Harness(store["db"], "oversized text and control characters")

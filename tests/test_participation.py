@@ -39,8 +39,8 @@ def count_events(db: str) -> int:
         return k.store.max_position()
 
 
-def attendance(cli: CLI, mid: str, **by_status: list[str]) -> None:
-    argv = ["meeting", "attendance", mid[:8]]
+def attendance(cli: CLI, mid: str, guest: bool = False, **by_status: list[str]) -> None:
+    argv = ["meeting", "attendance", mid[:8]] + (["--guest"] if guest else [])
     for status, names in by_status.items():
         for n in names:
             argv += [f"--{status.replace('_', '-')}", n]
@@ -63,12 +63,12 @@ def build(cli: CLI, tmp_path: Path) -> dict[str, str]:
     m1, m2, m3, m4 = (ids[f"第{i}回幹事会"] for i in (1, 2, 3, 4))
     present = lambda *absent: [n for n in BOARD + ["豊田市"] if n not in absent]  # noqa: E731
     attendance(cli, m1, present=present("津島市", "碧南市", "豊田市"), absent=["津島市", "碧南市"])
-    # 瀬戸市 not recorded; 刈谷市 (no longer on the roster) recorded present: counted nowhere
-    attendance(cli, m2, present=present("半田市", "瀬戸市"), absent=["半田市"])
+    # 瀬戸市 not recorded; 刈谷市 (no longer on the roster) recorded present as a guest: counted nowhere
+    attendance(cli, m2, guest=True, present=present("半田市", "瀬戸市"), absent=["半田市"])
     attendance(cli, m3, present=present("豊川市", "豊田市", "碧南市", "刈谷市"), absent=["豊川市", "豊田市", "碧南市"])
     # replies to the written 第4回, then it is cancelled: it counts for nobody
     cli("meeting", "reinstate", m4[:8])
-    attendance(cli, m4, replied=present("刈谷市"))
+    attendance(cli, m4, guest=True, replied=present("刈谷市"))
     cli("meeting", "cancel", m4[:8], "--reason", "議題なしのため")
 
     # a participating-member programme: 瀬戸市 joins in October; its 事業部会 has no roster of its own
@@ -79,7 +79,7 @@ def build(cli: CLI, tmp_path: Path) -> dict[str, str]:
                                ("3", "令和6年2月14日～19日", "書面審議")):
         cli("meeting", "schedule", "--body", "事業部会", "--ordinal", ordinal, "--date", date, "--format", fmt)
     sub = {m["ordinal"]: m["id"] for m in cli("meetings", "--body", "事業部会", "--json").json()}
-    attendance(cli, sub[1], replied=["豊橋市", "瀬戸市"], no_reply=["岡崎市"])  # 瀬戸市 was not in yet
+    attendance(cli, sub[1], guest=True, replied=["豊橋市", "瀬戸市"], no_reply=["岡崎市"])  # 瀬戸市 was not in yet
     attendance(cli, sub[2], present=["豊橋市", "岡崎市"], absent=["瀬戸市"])
     attendance(cli, sub[3], replied=["豊橋市", "岡崎市", "瀬戸市"])
 

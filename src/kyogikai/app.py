@@ -64,7 +64,7 @@ from .application.tokens import IssuedToken, Tokens
 from .dates import DateError
 from .domain.events import DomainError, NotFound
 from .domain.formats import FormatError
-from .store import ConflictError, StoreError
+from .store import ConflictError, StoreError, StoreMissing  # noqa: F401
 
 
 def _via(service: str, method: Callable) -> Callable:
@@ -80,8 +80,9 @@ def _via(service: str, method: Callable) -> Callable:
 class Kyogikai(Context):
     """One database opened for one actor: the context plus the application services."""
 
-    def __init__(self, db: str | None = None, actor: str | None = None, projections: Sequence[Any] | None = None) -> None:
-        super().__init__(db, actor, projections)
+    def __init__(self, db: str | None = None, actor: str | None = None, projections: Sequence[Any] | None = None,
+                 create: bool = True) -> None:
+        super().__init__(db, actor, projections, create)
         self.names = Names(self)
         self.organisation = Organisation(self, self.names)
         self.meeting_commands = Meetings(self, self.names, self.organisation)

@@ -39,7 +39,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -143,8 +143,10 @@ def _fail(where: str, msg: str) -> LogFileError:
     return LogFileError(f"{where}: {msg}; nothing imported")
 
 
-def read_log(lines: list[bytes], name: str, app: Kyogikai) -> list[StoredEvent]:
-    """Check a whole export and return its stored events; raise LogFileError naming the first problem."""
+def read_log(lines: list[bytes], name: str, app: Kyogikai,
+             progress: Callable[[int, int], None] | None = None) -> list[StoredEvent]:
+    """Check a whole export and return its stored events; raise LogFileError naming the first problem.
+    ``progress(done, total)`` counts the lines checked (total: twice the events, the writing follows)."""
     if not lines:
         raise _fail(name, "the file is empty, not a kyogikai log export")
 
@@ -222,10 +224,17 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai) -> list[StoredEvent]:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise _fail(where, f"{topic} does not load: {first[:200]}") from None
         out.append(stored)
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(i, 2 * (len(lines) - 2))
     return out
 
 
-def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
+PROGRESS_EVERY = 1000    # events between two progress reports of import-log
+
+
+def import_log_file(app: Kyogikai, path: str, progress: Callable[[int, int], None] | None = None) -> ImportLogResult:
+    """Check the whole file, then write it in one transaction; ``progress(done, total)`` is told
+    about both halves (the events checked, then written — in pieces of the same transaction)."""
     from .files import read_input
 
     p = Path(path)
@@ -233,12 +242,14 @@ def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    events = read_log(lines, p.name if path != "-" else "stdin", app)
+    events = read_log(lines, p.name if path != "-" else "stdin", app, progress)
     # one transaction: the emptiness check, every event, its chain record and the read models
     with app.atomic():
         if app.store.max_position() != 0:
             raise UserError(f"the store at {app.location.describe()} is not empty "
                             f"({app.store.max_position()} events): import-log restores into an empty store only")
-        if events:
-            app.runtime.write(events)
+        for start in range(0, len(events), PROGRESS_EVERY):
+            app.runtime.write(events[start:start + PROGRESS_EVERY])
+            if progress is not None:
+                progress(len(events) + min(start + PROGRESS_EVERY, len(events)), 2 * len(events))
     return ImportLogResult(len(events))

@@ -110,7 +110,7 @@ def run_demo(directory: Path, db: str | None = None, progress: Callable[[str], N
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         db = str(path)
-    with Kyogikai(db, actor="demo") as app:
+    with Kyogikai(db, actor="demo", create=True) as app:   # the demo makes its own store, even at a new --db
         if app.store.max_position() > 0:
             raise UserError(f"--db: {app.location.describe()} already holds events; the demo needs an empty store")
         build_demo(app, progress)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
@@ -43,6 +43,18 @@ class ConflictError(Exception):
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message says which and why."""
+
+
+class StoreMissing(StoreError):
+    """An explicitly named store does not exist (issue 13, point 6): refused, nothing created;
+    ``kyogikai init`` creates it."""
+
+    def __init__(self, location: "Location") -> None:
+        from .i18n import M
+
+        where = location.describe()
+        super().__init__(M("no kyogikai store at {where}: create one with 'kyogikai init --db {where}'", where=where))
+
 
 
 def lock_timeout() -> float:
@@ -85,10 +97,14 @@ class Location:
     user: str = "postgres"
     password: str = ""
     schema: str = "public"
+    default: bool = field(default=False, compare=False)   # the default location, not named by the user
 
     @classmethod
     def parse(cls, url: str | None) -> "Location":
-        url = url or os.environ.get("KYOGIKAI_DB") or str(default_db_path())
+        named = url or os.environ.get("KYOGIKAI_DB")
+        if not named:
+            return cls("sqlite", path=str(default_db_path()), default=True)
+        url = named
         if url.startswith(("postgresql://", "postgres://")):
             u = urlparse(url)
             schema = parse_qs(u.query).get("schema", ["public"])[0]
@@ -236,13 +252,21 @@ class EventStore:
     reader: Any = None      # a ReadStore on the same database: aggregate loads in one statement on it
     cursor: Any = None
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, create: bool = False) -> None:
+        """Open the store at ``location``; one that does not exist raises :class:`StoreMissing` and
+        nothing is created, unless ``create`` (``init``, ``demo``, the default location).
+        ``created`` says whether this call created it."""
         self.location = location
         self._own_writer: Any = None
         self._unit_loads: dict[UUID, list[StoredEvent]] = {}
+        self.created = False
         env: dict[str, str] = {}
         if location.kind == "sqlite":
             path = Path(location.path)
+            if not os.path.lexists(path):
+                if not create:
+                    raise StoreMissing(location)
+                self.created = True
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -258,7 +282,8 @@ class EventStore:
                 POSTGRES_PASSWORD=location.password, POSTGRES_SCHEMA=location.schema,
                 POSTGRES_CONNECT_TIMEOUT="5", POSTGRES_LOCK_TIMEOUT=str(int(lock_timeout() * 1000)),
             )
-            with pg_setup(location) as tables_exist:
+            with pg_setup(location, create) as tables_exist:
+                self.created = not tables_exist
                 # the library's DDL (CREATE OR REPLACE FUNCTION …) fails with "tuple concurrently updated"
                 # when two processes run it at once: skip it when the tables exist, serialise it otherwise
                 env["CREATE_TABLE"] = "no" if tables_exist else "yes"
@@ -372,8 +397,9 @@ SETUP_LOCK = 0x6B796F68  # 'kyoh': serialises the first-time setup of a PostgreS
 
 
 @contextmanager
-def pg_setup(location: Location) -> Iterator[bool]:
-    """Yields whether the event tables exist; when they do not, holds a session advisory lock meanwhile.
+def pg_setup(location: Location, create: bool = True) -> Iterator[bool]:
+    """Yields whether the event tables exist; when they do not, holds a session advisory lock meanwhile
+    (and without ``create`` raises :class:`StoreMissing`, creating nothing — not even the schema).
 
     Concurrent first starts (CREATE SCHEMA, the library's CREATE TABLE / CREATE OR REPLACE FUNCTION)
     otherwise fail with "duplicate key" or "tuple concurrently updated"; later starts run no DDL.
@@ -392,6 +418,8 @@ def pg_setup(location: Location) -> Iterator[bool]:
         if exists(conn):
             yield True
             return
+        if not create:
+            raise StoreMissing(location)
         conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
         try:
             if location.schema != "public":

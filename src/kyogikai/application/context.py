@@ -101,10 +101,12 @@ class Context:
     """One database opened for one actor: the store, the read models and the unit of work."""
 
     def __init__(self, db: str | None = None, actor: str | None = None,
-                 projections: Sequence[Any] | None = None) -> None:
+                 projections: Sequence[Any] | None = None, create: bool = True) -> None:
+        """``create=False`` (the CLI): a store named with --db / KYOGIKAI_DB that does not exist raises
+        :class:`~kyogikai.store.StoreMissing` and nothing is created; the default location is always created."""
         self.location = Location.parse(db)
         self.actor = resolve_actor(actor)
-        self.store = EventStore(self.location)
+        self.store = EventStore(self.location, create=create or self.location.default)
         self.reads = open_read_store(self.location)
         self.runtime = Runtime(self.store, self.reads, projections or PROJECTIONS)
         # every save is one transaction: events, their chain records and every read model (Runtime.write)
@@ -116,10 +118,12 @@ class Context:
         self.store.close()
 
     # == read models ============================================================================
+    progress: ProgressFn | None = None   # for catch-ups without one of their own (the CLI's progress bar)
+
     def sync(self, progress: ProgressFn | None = None) -> int:
         if self.store.cursor is not None:   # inside atomic(): the write lock is held, nobody else can write
             return 0
-        return self.runtime.catch_up(progress)
+        return self.runtime.catch_up(progress or self.progress)
 
     def rebuild(self, progress: ProgressFn | None = None) -> int:
         return self.runtime.rebuild(progress)

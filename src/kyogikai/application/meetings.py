@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, Iterable, Sequence
 from uuid import UUID
 
+from ..roster import guest_check
 from .. import dates
 from ..dates import Period
 from ..domain import meeting as mt
@@ -148,30 +149,36 @@ class Meetings:
         return Result(m.id, self.ctx._save(m), [])
 
     @retry_on_conflict
-    def record_attendance(self, ref: str, entries: Sequence[tuple[str, str]]) -> Result:
+    def record_attendance(self, ref: str, entries: Sequence[tuple[str, str]], guest: bool = False) -> Result:
         m = self.meeting_agg(ref)
+        is_guest = guest_check(self.ctx, m, guest)   # only roster members, or guests (roster.py)
         for member, status in entries:
             try:
                 att = mt.Attendance(status)
             except ValueError:
                 raise UserError(M("attendance: {status!r} is not one of {statuses}", status=status,
                                   statuses=", ".join(a.value for a in mt.Attendance))) from None
-            m.record_attendance(UUID(self.names.member(member)["id"]), att, self.ctx.actor)
+            row = self.names.member(member)
+            m.record_attendance(UUID(row["id"]), att, self.ctx.actor, guest=is_guest(row))
         return Result(m.id, self.ctx._save(m), [])
 
     @retry_on_conflict
-    def record_participation(self, ref: str, members: Sequence[str], took_part: bool = True) -> Result:
+    def record_participation(self, ref: str, members: Sequence[str], took_part: bool = True,
+                             guest: bool = False) -> Result:
         m = self.meeting_agg(ref)
+        is_guest = guest_check(self.ctx, m, guest)   # only roster members, or guests (roster.py)
         for member in members:
-            m.record_participation(UUID(self.names.member(member)["id"]), took_part, self.ctx.actor)
+            row = self.names.member(member)
+            m.record_participation(UUID(row["id"]), took_part, self.ctx.actor, guest=is_guest(row))
         return Result(m.id, self.ctx._save(m), [])
 
     @retry_on_conflict
     def record_drill_result(self, ref: str, member: str, mails_sent: int, links_opened: int,
-                            reported: int | None = None) -> Result:
+                            reported: int | None = None, guest: bool = False) -> Result:
         m = self.meeting_agg(ref)
-        m.record_drill_result(UUID(self.names.member(member)["id"]), mails_sent, links_opened, reported,
-                              self.ctx.actor)
+        row = self.names.member(member)
+        m.record_drill_result(UUID(row["id"]), mails_sent, links_opened, reported, self.ctx.actor,
+                              guest=guest_check(self.ctx, m, guest)(row))   # roster.py
         return Result(m.id, self.ctx._save(m), [])
 
     def write_narrative(self, fy: int, paragraphs: list[str], *, body: str | None = None,

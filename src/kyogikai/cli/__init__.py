@@ -33,6 +33,7 @@ lazy("kyogikai.cli.feeds", "feed", "serve", "export-feeds", "token")
 lazy("kyogikai.cli.participation", "participation")
 lazy("kyogikai.cli.council", "council")
 lazy("kyogikai.cli.users", "user")
+lazy("kyogikai.cli.init", "init")
 
 
 MAX_QUOTE = 120     # characters of a quoted input shown in an error

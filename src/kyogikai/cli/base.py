@@ -26,12 +26,26 @@ class State:
     @property
     def app(self) -> Kyogikai:
         if self._app is None:
-            self._app = Kyogikai(self.db, self.actor_name)
+            self._app = open_app(self.db, self.actor_name)
         return self._app
 
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
+
+
+def open_app(db: str | None, actor: str | None) -> Kyogikai:
+    """The application on an existing store: a --db / KYOGIKAI_DB that does not exist is refused
+    (exit 4, nothing created; ``kyogikai init`` creates it); the default location is created on
+    first use, with a one-line notice on stderr."""
+    app = Kyogikai(db, actor, create=False)
+    if app.store.created:
+        click.echo(i18n.gettext("note: created a new store at {path} (the default location)").format(
+            path=app.location.describe()), err=True)
+    from .progress import progress
+
+    app.progress = progress(i18n.gettext("catching up"), delay=1.0)   # a large backlog only (cli/progress.py)
+    return app
 
 
 class Translated:

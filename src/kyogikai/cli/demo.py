@@ -19,7 +19,7 @@ from .base import State, cli, pass_app
 def demo(s: State, directory: str) -> None:
     """Build a fresh store with a realistic FY2023 sample and write its annual report.
 
-    The store is DIR/demo.sqlite (made anew) unless --db / KYOGIKAI_DB names an empty store.
+    The store is DIR/demo.sqlite (made anew) unless --db / KYOGIKAI_DB names an empty or new one.
     """
     folder: Path = output_folder(directory, option="--dir")  # "" is refused (Path("") would be ".")
     explicit_db = s.db

@@ -15,8 +15,8 @@ from ..files import FileSystemError, output_folder, write_output
 from ..feeds.urls import ENV as BASE_URL_ENV
 from ..i18n import M
 from ..feeds.urls import is_loopback, serve_default
-from .base import (State, cli, dump_json, format_time, json_option, local_time, pass_app, result_json, wants_json,
-                   warn)
+from .base import (State, cli, dump_json, format_time, json_option, local_time, open_app, pass_app, result_json,
+                   wants_json, warn)
 
 BASE_URL_HELP = (f"Where people reach the feeds and pages, e.g. https://kyogikai.example.lg.jp (env {BASE_URL_ENV}; "
                  "default http://127.0.0.1:8000, for serve http://HOST:PORT).")
@@ -115,7 +115,7 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     db, actor = s.db, s.actor_name
     from ..app import Kyogikai
 
-    with Kyogikai(db, actor) as probe:  # fail now, with a one-line error, when the database cannot be used
+    with open_app(db, actor) as probe:  # fail now, with a one-line error, when the database cannot be used
         stored = probe.council()["base_url"]
     _check_listen(host, port)
     given = base if base is not None else (os.environ.get(BASE_URL_ENV) or stored)

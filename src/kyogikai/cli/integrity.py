@@ -11,7 +11,9 @@ import click
 from ..app import UserError
 from ..backup import export_log_file, import_log_file
 from ..ledger import parse_anchor
-from .base import State, cli, pass_app
+from ..i18n import _
+from .base import State, cli, dump_json, json_option, pass_app, wants_json
+from .progress import progress
 
 EXIT_TAMPERED = 5
 
@@ -57,8 +59,19 @@ def export_log(s: State, file: str) -> None:
 
 @cli.command("import-log")
 @click.argument("file", metavar="FILE.jsonl")
+@json_option
 @pass_app
 def import_log(s: State, file: str) -> None:
     """Restore an export into an EMPTY store (ids, versions, topics and states exactly), then build the read models."""
-    r = import_log_file(s.app, file)
+    bar = progress(_("importing"))
+    try:
+        r = import_log_file(s.app, file, bar)
+    finally:
+        if bar:
+            bar.close()
+    if wants_json():   # counts, not the events: a restore may hold millions ('log --json' lists them)
+        last = s.app.store.max_position()
+        dump_json({"id": None, "message": f"imported {r.events} event(s) from {file}", "events_written": r.events,
+                   "positions": [last - r.events + 1, last] if r.events else None, "warnings": []})
+        return
     click.echo(f"imported {r.events} event(s) from {file}; read models built")

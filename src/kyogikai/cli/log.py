@@ -9,8 +9,9 @@ from typing import Any, Iterable
 import click
 
 from ..domain.events import DomainEvent
-from ..projections.runtime import TerminalProgress
+from ..i18n import _
 from .base import State, cli, dump_json, format_time, local_time, pass_app
+from .progress import progress
 
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -89,7 +90,7 @@ def history(s: State, ref: str, as_json: bool, utc: bool) -> None:
 @pass_app
 def sync(s: State) -> None:
     """Bring every read model up to date with the log."""
-    n = s.app.sync(TerminalProgress("sync"))
+    n = s.app.sync(progress(_("catching up")))
     click.echo(f"read models current ({n} new event{'s' if n != 1 else ''} applied)")
 
 
@@ -97,7 +98,7 @@ def sync(s: State) -> None:
 @pass_app
 def rebuild(s: State) -> None:
     """Recreate every read model from the whole log."""
-    n = s.app.rebuild(TerminalProgress("rebuild"))
+    n = s.app.rebuild(progress(_("rebuilding")))
     click.echo(f"rebuilt read models from {n} event{'s' if n != 1 else ''}")
 
 

@@ -210,23 +210,25 @@ def lifecycle(group: click.Group) -> None:
     @click.option("--absent", multiple=True, metavar="MEMBER")
     @click.option("--replied", multiple=True, metavar="MEMBER", help="Replied to a written deliberation.")
     @click.option("--no-reply", multiple=True, metavar="MEMBER")
+    @click.option("--guest", is_flag=True, help="Also record organisations not on the roster, as guests.")
     @pass_app
-    def attendance(s: State, id, present, absent, replied, no_reply) -> None:
+    def attendance(s: State, id, present, absent, replied, no_reply, guest) -> None:
         """Record attendance per member organisation."""
         entries = [(m, st) for st, ms in (("present", present), ("absent", absent), ("replied", replied),
                                           ("no_reply", no_reply)) for m in ms]
         if not entries:
             raise UserError("attendance: give --present, --absent, --replied or --no-reply")
-        done(s.app, s.app.record_attendance(id, entries), f"recorded attendance of {len(entries)} member(s)")
+        done(s.app, s.app.record_attendance(id, entries, guest=guest), f"recorded attendance of {len(entries)} member(s)")
 
     @group.command("participants")
     @json_option
     @click.argument("id")
     @click.argument("members", nargs=-1, required=True)
+    @click.option("--guest", is_flag=True, help="Also record organisations not on the roster, as guests.")
     @pass_app
-    def participants(s: State, id, members) -> None:
+    def participants(s: State, id, members, guest) -> None:
         """Record the member organisations that took part."""
-        done(s.app, s.app.record_participation(id, members), f"recorded {len(members)} participant(s)")
+        done(s.app, s.app.record_participation(id, members, guest=guest), f"recorded {len(members)} participant(s)")
 
     @group.command("result")
     @json_option
@@ -235,10 +237,11 @@ def lifecycle(group: click.Group) -> None:
     @click.option("--mails-sent", type=click.IntRange(0, MAX_COUNT), required=True)
     @click.option("--links-opened", type=click.IntRange(0, MAX_COUNT), required=True)
     @click.option("--reported", type=click.IntRange(0, MAX_COUNT))
+    @click.option("--guest", is_flag=True, help="Also record organisations not on the roster, as guests.")
     @pass_app
-    def result(s: State, id, member, mails_sent, links_opened, reported) -> None:
+    def result(s: State, id, member, mails_sent, links_opened, reported, guest) -> None:
         """Record a drill result for one member organisation."""
-        done(s.app, s.app.record_drill_result(id, member, mails_sent, links_opened, reported), "recorded the result")
+        done(s.app, s.app.record_drill_result(id, member, mails_sent, links_opened, reported, guest=guest), "recorded the result")
 
 
 lifecycle(meeting)

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import click
 
-from ..app import UserError
+from ..app import Result, UserError
 from ..domain.council import DOCUMENT_FONTS
 from ..domain.text import one_line, short
 from ..files import decode_text, read_input
-from ..projections.runtime import TerminalProgress
 from ..report.importer import ImportRefused, import_report_text
 from ..report.service import FORMATS, render, report_doc
-from .base import State, cli, date_from, done, fiscal_year_from, json_option, pass_app, warn
+from ..i18n import _
+from .base import (State, cli, date_from, done, dump_json, fiscal_year_from, json_option, pass_app, result_json,
+                   wants_json, warn)
+from .progress import progress
 
 MAX_REPORT_BYTES = 5_000_000
 MAX_NARRATIVE_BYTES = 2_000_000    # 100 paragraphs of 5,000 characters
@@ -43,27 +45,51 @@ def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--fiscal-year", help="Override the fiscal year read from the title.")
 @click.option("--skip-problems", is_flag=True, help="Import what can be placed even when some lines cannot.")
+@json_option
 @pass_app
 def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: bool) -> None:
     """Turn a past report (the reference's text format) into events."""
     text, note = decode_text(read_input(file, option="file", limit=MAX_REPORT_BYTES), option="file")
-    if note is not None:
+    if note is not None and not wants_json():
         warn(note)
+    before = s.app.store.max_position()
+    bar = progress(_("importing"))
     try:
-        result = import_report_text(s.app, text, fiscal_year_from(fiscal_year), skip_problems,
-                                    TerminalProgress("import"))
+        result = import_report_text(s.app, text, fiscal_year_from(fiscal_year), skip_problems, bar)
     except ImportRefused as exc:
+        if bar:
+            bar.close()
         for p in exc.problems:
             click.echo(f"{file}:{p.line}: {p.reason}: {p.text}", err=True)
         raise
-    for p in result.problems:
-        click.echo(f"{file}:{p.line}: {p.reason}: {p.text}" if p.line else f"{file}: {p.reason}", err=True)
+    finally:
+        if bar:
+            bar.close()
+    problems = [f"{file}:{p.line}: {p.reason}: {p.text}" if p.line else f"{file}: {p.reason}" for p in result.problems]
+    if wants_json():   # the skipped lines and the file's note are its warnings
+        import_json(s, before, f"imported {file.name}", [*([note] if note is not None else []), *problems],
+                    fiscal_year=result.fiscal_year, created=result.created, updated=result.updated,
+                    unchanged=result.unchanged)
+        return
+    for line in problems:
+        click.echo(line, err=True)
     if result.events == 0:
         click.echo(f"nothing to import: the store already holds every fact of {file.name} "
                    f"({result.unchanged} items unchanged)")
     else:
         click.echo(f"imported {file.name}: {result.created} items created, {result.updated} updated, "
                    f"{result.unchanged} unchanged, {result.events} events written")
+
+
+def import_json(s: State, before: int, what: str, warnings: list, **extra: object) -> None:
+    """``import-report --json``: the events written (since log position ``before``: an import is one
+    transaction), the ids it created (their first event is among them), counts and warnings."""
+    events = [e for _, e in s.app.log(before)]
+    out = result_json(Result(events[0].originator_id if events else None, events, warnings),  # type: ignore[arg-type]
+                      what, **extra)
+    out["id"] = out["id"] if events else None
+    out["created_ids"] = list(dict.fromkeys(str(e.originator_id) for e in events if e.originator_version == 1))
+    dump_json(out)
 
 
 @cli.group()

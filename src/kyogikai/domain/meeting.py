@@ -154,21 +154,44 @@ class OutcomeRecorded(DomainEvent):
     outcome: str
 
 
+def _no_guest(state: dict) -> dict:
+    return {**state, "guest": False}
+
+
 class AttendanceRecorded(DomainEvent):
+    """Schema evolution: v2 adds ``guest`` (recorded with ``--guest`` for an organisation not on the
+    roster); events stored in the v1 shape load as not a guest."""
+
+    class_version: ClassVar[int] = 2
     member_id: UUID
     attendance: Attendance
+    guest: bool = False
+
+    upcast_v1_v2 = staticmethod(_no_guest)
 
 
 class ParticipationRecorded(DomainEvent):
+    """v2 adds ``guest``, as :class:`AttendanceRecorded`."""
+
+    class_version: ClassVar[int] = 2
     member_id: UUID
     took_part: bool = True
+    guest: bool = False
+
+    upcast_v1_v2 = staticmethod(_no_guest)
 
 
 class DrillResultRecorded(DomainEvent):
+    """v2 adds ``guest``, as :class:`AttendanceRecorded`."""
+
+    class_version: ClassVar[int] = 2
     member_id: UUID
     mails_sent: int
     links_opened: int
     reported: int | None = None
+    guest: bool = False
+
+    upcast_v1_v2 = staticmethod(_no_guest)
 
 
 def _text(value: str | None, what: str, limit: int = 500) -> str | None:
@@ -381,23 +404,24 @@ class Meeting(Aggregate):
         self.agenda[e.item_id]["outcome"] = e.outcome
 
     # -- who took part --------------------------------------------------------------------------
-    def record_attendance(self, member_id: UUID, attendance: Attendance, actor: str) -> None:
+    def record_attendance(self, member_id: UUID, attendance: Attendance, actor: str, guest: bool = False) -> None:
         self._open("record attendance")
         if self.attendance.get(member_id) == attendance:
             raise DomainError(f"attendance is already recorded as {attendance.value}")
-        self.trigger(AttendanceRecorded, actor, member_id=member_id, attendance=attendance)
+        self.trigger(AttendanceRecorded, actor, member_id=member_id, attendance=attendance, guest=guest)
 
     def apply_AttendanceRecorded(self, e: AttendanceRecorded) -> None:
         self.attendance[e.member_id] = e.attendance
 
-    def record_participation(self, member_id: UUID, took_part: bool, actor: str) -> None:
+    def record_participation(self, member_id: UUID, took_part: bool, actor: str, guest: bool = False) -> None:
         self._open("record participation")
-        self.trigger(ParticipationRecorded, actor, member_id=member_id, took_part=took_part)
+        self.trigger(ParticipationRecorded, actor, member_id=member_id, took_part=took_part, guest=guest)
 
     def apply_ParticipationRecorded(self, e: ParticipationRecorded) -> None:
         pass
 
-    def record_drill_result(self, member_id: UUID, mails_sent: int, links_opened: int, reported: int | None, actor: str) -> None:
+    def record_drill_result(self, member_id: UUID, mails_sent: int, links_opened: int, reported: int | None, actor: str,
+                            guest: bool = False) -> None:
         if self.kind is not Kind.DRILL:
             raise DomainError("drill results belong to a drill")
         for value, what in ((mails_sent, "mails sent"), (links_opened, "links opened"), (reported, "reported")):
@@ -406,7 +430,7 @@ class Meeting(Aggregate):
         if links_opened > mails_sent:
             raise DomainError(f"links opened ({links_opened}) exceed mails sent ({mails_sent})")
         self.trigger(DrillResultRecorded, actor, member_id=member_id, mails_sent=mails_sent,
-                     links_opened=links_opened, reported=reported)
+                     links_opened=links_opened, reported=reported, guest=guest)
 
     def apply_DrillResultRecorded(self, e: DrillResultRecorded) -> None:
         pass

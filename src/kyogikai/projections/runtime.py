@@ -656,7 +656,7 @@ class Runtime:
                     done += len(notes)
                     in_tx += len(notes)
                     if notes and progress and total:
-                        progress(last, total)
+                        progress(min(notes[-1].id, total), total)   # was an undefined name (NameError)
                     if len(notes) < self.batch:
                         return done            # the end of the log: commit
                     if in_tx >= self.MAX_TRANSACTION:
