@@ -45,6 +45,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from .app import Kyogikai, UserError
+from .i18n import M
 
 FORMAT = 1
 MAX_LINE_BYTES = 2_000_000          # one event line; states are far smaller
@@ -238,8 +239,8 @@ def import_log_file(app: Kyogikai, path: str) -> ImportLogResult:
     # one transaction: the emptiness check, every event, its chain record and the read models
     with app.atomic():
         if app.store.max_position() != 0:
-            raise UserError(f"the store at {app.location.describe()} is not empty "
-                            f"({app.store.max_position()} events): import-log restores into an empty store only")
+            raise UserError(M("the store at {location} is not empty ({count} events): import-log restores into an empty "
+                              "store only", location=app.location.describe(), count=app.store.max_position()))
         if events:
             app.runtime.write(events)
     return ImportLogResult(len(events), len(events))

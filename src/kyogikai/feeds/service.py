@@ -20,6 +20,7 @@ from uuid import UUID
 
 from ..app import Kyogikai, UserError
 from ..dates import format_date
+from ..i18n import M
 from ..domain.events import NotFound
 from ..domain.formats import label_of
 from ..domain.organisation import SECTION_TITLES, Section
@@ -203,13 +204,13 @@ class FeedService:
         """The feed the CLI asks for by name (one of body, programme, member; none: everything)."""
         given = [x for x in (body, programme, member) if x is not None]
         if len(given) > 1:
-            raise UserError("feed: give at most one of --body, --programme, --member")
+            raise UserError(M("feed: give at most one of --body, --programme, --member"))
         self.fresh()
         if body is not None:
             b = self.app.body(body)
             f = self.feed("body", b["id"])
             if f is None:
-                raise UserError(f"body: {b['name']!r} is non-public: it has no public feed")
+                raise UserError(M("body: {name!r} is non-public: it has no public feed", name=b["name"]))
             return f
         if programme is not None:
             f = self.feed("programme", self.app.programme(programme)["id"])
@@ -358,7 +359,7 @@ class FeedService:
         self.fresh()
         m = self.app.member(member)
         if m["dissolved_on"]:
-            raise UserError(f"member: {m['name']!r} was dissolved on {m['dissolved_on']}")
+            raise UserError(M("member: {name!r} was dissolved on {on}", name=m["name"], on=m["dissolved_on"]))
         token = secrets.token_urlsafe(TOKEN_BYTES)
         agg = FeedToken.issue(UUID(m["id"]), token_hash(token), label, self.app.actor)
         self.app.store.save(agg)
@@ -387,11 +388,11 @@ class FeedService:
                 row = rows.get(rm.TOKENS, token_hash(ref))
                 hits = [row["id"]] if row else []
             else:
-                raise UserError("token: give the token id shown by 'kyogikai token list' (8 or more hex digits)")
+                raise UserError(M("token: give the token id shown by 'kyogikai token list' (8 or more hex digits)"))
         if not hits:
-            raise NotFound(f"token: no token {ref[:8]!r}…")
+            raise NotFound(M("token: no token {ref!r}…", ref=ref[:8]))
         if len(hits) > 1:
-            raise UserError(f"token: {ref!r} is ambiguous: give more digits")
+            raise UserError(M("token: {ref!r} is ambiguous: give more digits", ref=ref))
         agg = self.app.store.get(FeedToken, UUID(hits[0]))
         if agg is None:  # pragma: no cover - the read model only holds issued tokens
             raise NotFound("token: not found")
