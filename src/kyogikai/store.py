@@ -162,8 +162,8 @@ class Mapper:
         cls = event_class(name)
         stored_version = int(version or 1)
         if stored_version > cls.class_version:
-            raise LookupError(f"{name} v{stored_version} was written by a newer kyogikai (this one reads up to "
-                              f"v{cls.class_version}): upgrade kyogikai")
+            raise LookupError(M("{name} v{version} was written by a newer kyogikai (this one reads up to v{supported}): "
+                                "upgrade kyogikai", name=name, version=stored_version, supported=cls.class_version))
         if stored_version == cls.class_version and s.state[:1] == b"{" and len(s.state) > 2:
             head = b'{"originator_id":"%s","originator_version":%d,' % (str(s.originator_id).encode(), s.originator_version)
             return cls.model_validate_json(head + bytes(s.state[1:]))

@@ -82,7 +82,6 @@ class AnswerRefused(DomainError):
 
     def __init__(self, message: M) -> None:
         super().__init__(message)
-        self.ja = ja
 
 
 class AnswerDeadlineSet(DomainEvent):
@@ -218,7 +217,7 @@ class AnswerSheet(Aggregate):
         if self.id != self.id_for(meeting.id):
             raise DomainError(M("answer sheet of another meeting"))
         if not meeting.kind.is_meeting or meeting.body_id is None:
-            raise AnswerRefused(M("answers: a {kind} takes no answers (only meetings of a body do)", kind=meeting.kind.value))
+            raise AnswerRefused(M("answers: a {kind} takes no answers (only meetings of a body do)", kind=M(meeting.kind.value)))
 
     def _check_open(self, meeting: Meeting, member_id: UUID, roster: frozenset[UUID] | set[UUID], via: Via,
                     today: dt.date) -> None:

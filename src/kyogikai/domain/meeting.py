@@ -56,6 +56,11 @@ KIND_LABELS = {
 }
 
 
+# the kinds named in messages (M(kind.value)): English as the values, the catalogue has KIND_LABELS' Japanese
+KIND_NAMES = (N_("meeting"), N_("vote"), N_("redeliberation"), N_("training"), N_("audit"), N_("drill"), N_("lecture"),
+              N_("briefing"), N_("debriefing"), N_("activity"))
+
+
 class Status(str, Enum):
     SCHEDULED = "scheduled"
     HELD = "held"
@@ -206,7 +211,7 @@ class Meeting(Aggregate):
                  modes: list[AuditMode] | None = None, agenda: list[str] = (), actor: str,  # type: ignore[assignment]
                  id: UUID | None = None) -> "Meeting":
         if kind.is_meeting and body_id is None:
-            raise DomainError(M("a {kind} needs a body", kind=kind.value))
+            raise DomainError(M("a {kind} needs a body", kind=M(kind.value)))
         if ordinal is not None:
             check_int(ordinal, "ordinal", 1, MAX_ORDER)
         if part is not None:
@@ -216,7 +221,7 @@ class Meeting(Aggregate):
         if part is not None and not series and kind.is_meeting is False and not title:
             raise DomainError(M("a part (第N部) needs a series or a title"))
         if kind in (Kind.VOTE, Kind.REDELIBERATION) and refers_to is None:
-            raise DomainError(M("a {kind} refers to an earlier meeting (--refers-to)", kind=kind.value))
+            raise DomainError(M("a {kind} refers to an earlier meeting (--refers-to)", kind=M(kind.value)))
         if refers_to is not None:
             if refers_to.body_id != body_id:
                 raise DomainError(M("the referred meeting belongs to another body"))
@@ -265,7 +270,7 @@ class Meeting(Aggregate):
     # -- lifecycle ------------------------------------------------------------------------------
     def _open(self, doing: str) -> None:
         if self.status is Status.CANCELLED:
-            raise DomainError(M("cannot {doing}: the {kind} was cancelled", doing=M(doing), kind=self.kind.value))
+            raise DomainError(M("cannot {doing}: the {kind} was cancelled", doing=M(doing), kind=M(self.kind.value)))
 
     def reschedule(self, period: Period, start_time: dt.time | None, end_time: dt.time | None, actor: str,
                    reason: str | None = None) -> None:
