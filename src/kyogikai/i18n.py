@@ -122,7 +122,7 @@ class M:
             with use(lang):
                 return self.render(context=context)
         template = gettext(self.template) if context is None else pgettext(context, self.template)
-        return template.format(**self.values)
+        return template.format(**self.values) if self.values else template    # a plain label: shown as it is
 
     def __str__(self) -> str:
         return self.render()

@@ -177,6 +177,11 @@ class DrillResultRecorded(DomainEvent):
     reported: int | None = None
 
 
+# the texts _text names in messages (M(what)), for the catalogue
+_TEXTS = (N_("series"), N_("title"), N_("speaker"), N_("format label"), N_("format_label"), N_("venue"), N_("reason"),
+          N_("agenda item"), N_("outcome"))
+
+
 def _text(value: str | None, what: str, limit: int = 500) -> str | None:
     if value is None:
         return None
@@ -184,7 +189,7 @@ def _text(value: str | None, what: str, limit: int = 500) -> str | None:
     if not value:
         return None
     if len(value) > limit:
-        raise DomainError(M("{what} is longer than {limit} characters", what=what, limit=limit))
+        raise DomainError(M("{what} is longer than {limit} characters", what=M(what), limit=limit))
     return value
 
 

@@ -22,7 +22,7 @@ import unicodedata
 from typing import Any
 
 
-from ..i18n import M
+from ..i18n import M, N_
 from .events import DomainError
 
 
@@ -61,11 +61,16 @@ def problem(value: str) -> M | None:
     return M("the text contains the invisible or non-text character {character}; remove it", character=describe(ch))
 
 
+# the fields named in refusals (M(where)); other names (an event's field, an option) are shown as they are
+_WHERE = (N_("programme name"), N_("body name"), N_("member name"), N_("name"), N_("label"), N_("description"),
+          N_("actor"))
+
+
 def clean(value: str, where: str) -> str:
     """``value`` NFC-normalised; :class:`TextError` naming ``where`` when it holds a refused character."""
     why = problem(value)
     if why is not None:
-        raise TextError(M("{where}: {why}", where=where, why=why))
+        raise TextError(M("{where}: {why}", where=M(where), why=why))
     return unicodedata.normalize("NFC", value)
 
 
