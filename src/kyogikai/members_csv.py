@@ -93,16 +93,20 @@ class ImportResult:
     def summary(self) -> str:
         total = len(self.created) + len(self.renamed) + len(self.reclassified) + self.unchanged
         if not self.changed:
-            return f"nothing to import: all {total} member organisation(s) in the file are already recorded as given"
-        verb = "would write" if self.dry_run else "wrote"
-        bits = [f"{len(self.created)} created", f"{len(self.renamed)} renamed", f"{len(self.reclassified)} reclassified",
-                f"{self.unchanged} unchanged"]
-        return f"{verb} {self.events} event(s): " + ", ".join(bits)
+            return M("nothing to import: all {total} member organisation(s) in the file are already recorded as given",
+                     total=total).render()
+        counts = dict(events=self.events, created=len(self.created), renamed=len(self.renamed),
+                      reclassified=len(self.reclassified), unchanged=self.unchanged)
+        if self.dry_run:
+            return M("would write {events} event(s): {created} created, {renamed} renamed, {reclassified} reclassified, "
+                     "{unchanged} unchanged", **counts).render()
+        return M("wrote {events} event(s): {created} created, {renamed} renamed, {reclassified} reclassified, "
+                 "{unchanged} unchanged", **counts).render()
 
     def details(self) -> list[str]:
-        out = [f"created {n}" for n in self.created]
-        out += [f"renamed {a} to {b}" for a, b in self.renamed]
-        out += [f"reclassified {n} as {c}" for n, c in self.reclassified]
+        out = [M("created {name}", name=n).render() for n in self.created]
+        out += [M("renamed {name} to {new_name}", name=a, new_name=b).render() for a, b in self.renamed]
+        out += [M("reclassified {name} as {member_class}", name=n, member_class=c).render() for n, c in self.reclassified]
         return out
 
 
