@@ -110,3 +110,20 @@ def test_rule_messages_in_japanese(cli, db, monkeypatch) -> None:
     assert count_events(db) == before
     r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "2", "--date", "令和5年5月3日", "--format", "web")
     assert "警告: 令和5年5月3日（2023-05-03）は憲法記念日（土日または祝日）です。このまま予定しました" in r.err
+
+
+def test_a_context_words_a_message_its_own_way_else_as_usual() -> None:
+    """The console and the member page word the application's messages their own way (msgctxt);
+    where the catalogue has no such wording, the message's usual translation is shown."""
+    from kyogikai.i18n import M
+
+    m = M("the narrative is unchanged")
+    assert m.render("en") == m.render("en", context="console") == "the narrative is unchanged"
+    assert m.render("ja") == "文章に変更がありません"
+    assert m.render("ja", context="console") == "文章に変更がありません。"
+    held = M("cannot cancel: it was already held")
+    assert held.render("ja", context="member page") == held.render("ja") == "中止にできません：すでに開催済みです"
+    nested = M("{where}: {why}", where=M("title"), why=M("the text contains the control character {character}; remove it",
+                                                        character="U+0007"))
+    assert str(nested) == "title: the text contains the control character U+0007; remove it"
+    assert nested.render("ja") == "名称：文字列に制御文字 U+0007 が含まれています。取り除いてください"
