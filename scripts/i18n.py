@@ -4,9 +4,9 @@
     python scripts/i18n.py compile    # kyogikai.po -> kyogikai.mo (what runs)
     python scripts/i18n.py check      # exit 1 listing every message without its Japanese
 
-Messages come from three places: texts wrapped in ``_``/``N_``/``ngettext`` in the package (Babel's
-Python extractor), click's own texts (the same extractor over the installed click package), and the
-CLI's help texts (command docstrings and option helps, read from the command tree).  Needs Babel
+Messages come from three places: texts wrapped in ``_``/``N_``/``M``/``ngettext`` (and ``NC_``/``pgettext``
+with a context) in the package (Babel's Python extractor), click's own texts (the same extractor over the
+installed click package), and the CLI's help texts (command docstrings and option helps, read from the command tree).  Needs Babel
 (in the ``test`` extra).
 """
 
@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "kyogikai"
 PO = PACKAGE / "locale" / "ja" / "LC_MESSAGES" / "kyogikai.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "N_": None, "M": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "M": None, "gettext": None, "ngettext": (1, 2), "NC_": ((1, "c"), 2),
+            "pgettext": ((1, "c"), 2)}
 # texts click translates from a variable (so no extractor sees them)
 CLICK_RUNTIME = ["required"]
 
@@ -59,10 +60,10 @@ def template() -> Catalog:
     """Every message the program can show, as a catalogue without translations."""
     cat = Catalog(project="kyogikai", domain="kyogikai")
     for directory in (PACKAGE, Path(click.__file__).parent):
-        for _file, _line, message, comments, _ctx in extract_from_dir(
+        for _file, _line, message, comments, context in extract_from_dir(
                 directory, keywords=KEYWORDS, method_map=[("**.py", "python")]):
             if message and message != "d":           # click's one-letter 'd' (a debug key), not a text
-                cat.add(message, auto_comments=comments)
+                cat.add(message, auto_comments=comments, context=context)
     for text in [*_help_texts(), *CLICK_RUNTIME]:
         cat.add(text)
     return cat
@@ -101,7 +102,7 @@ def missing() -> list[str]:
     for m in template():
         if not m.id:
             continue
-        t = cat.get(m.id)
+        t = cat.get(m.id, context=m.context)
         strings = t.string if t is not None else None
         if t is None or t.fuzzy or not (all(strings) if isinstance(strings, tuple) else strings):
             out.append(m.id if isinstance(m.id, str) else m.id[0])

@@ -64,7 +64,7 @@ class Harness:
             code = run(["--db", self.db, "--actor", "攻撃者", *args])
             return code, out.getvalue().decode(errors="replace"), err.getvalue().decode(errors="replace")
 
-    def refuse(self, *args: str, problem_prefix: str | None = None, code: int = 2) -> str:
+    def refuse(self, *args: str, problem_prefix: str | None = None, code: int = 2, error: str = "error: ") -> str:
         self.tried += 1
         got, out, err = self.run(*args)
         shown = f"kyogikai {' '.join(a[:80] for a in args)!r}\nexit {got}\nstdout {out[:300]!r}\nstderr {err[:600]!r}"
@@ -73,7 +73,7 @@ class Harness:
         assert out == "", shown
         assert err.endswith("\n"), shown
         lines = err[:-1].split("\n")
-        assert lines[-1].startswith("error: "), shown
+        assert lines[-1].startswith(error), shown
         if problem_prefix is None:
             assert len(lines) == 1, shown
         else:
@@ -881,6 +881,123 @@ def test_base_url_is_validated_everywhere(store, tmp_path, monkeypatch):
     out = CLI(store["db"])("feed", "--base-url", "https://kyogikai.example.lg.jp/a%20b/").out
     assert "SOURCE;VALUE=URI:https://kyogikai.example.lg.jp/a%20b/feeds/all.ics" in out.replace("\r\n ", "") or \
         "https://kyogikai.example.lg.jp/a%20b/feeds/all.ics" in out.replace("\r\n ", "")
+
+
+# --- the refusals in the user's language (issue 13: "Prove" for the language) ---------------------
+
+LANGUAGES = {
+    # LANG as a clerk's terminal has it; the Japanese locale need not be installed
+    "ja": pytest.param({"LANG": "ja_JP.UTF-8"}, "エラー: ", id="ja"),
+    "en": pytest.param({"LANG": "C"}, "error: ", id="en"),
+}
+JAPANESE = set("あいうえおかがきぎくぐけげこごさざしじすずせぜそぞただちぢっつづてでとどなにぬねのはばぱひびぴふぶぷへべぺほぼぽ"
+               "まみむめもゃやゅゆょよらりるれろわをんアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨ"
+               "ラリルレロワヲン")
+
+
+def _locale(monkeypatch, env: dict[str, str]) -> None:
+    """Exactly the environment a clerk's shell would have: LANG only (KYOGIKAI_LANG would override it)."""
+    for key in ("KYOGIKAI_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def _in_language(msg: str, error: str, *, english: str, japanese: str) -> None:
+    """The refusal is one line in the user's language: its own words, and none of the other language's."""
+    text = msg[len(error):]
+    if error == "エラー: ":
+        assert japanese in text and english not in text, msg
+        assert JAPANESE & set(text), msg
+    else:
+        assert english in text and japanese not in text, msg
+        assert not JAPANESE & set(text), msg          # no kana: Japanese only in what the user typed (kanji)
+
+
+@pytest.mark.parametrize("env, error", LANGUAGES.values())
+@pytest.mark.parametrize("examples", sizes(12, 80))
+def test_control_characters_are_refused_in_the_users_language(store, monkeypatch, env, error, examples):
+    """A control character in a name or a text: one line in the user's language, exit 2, nothing written."""
+    _locale(monkeypatch, env)
+    h = Harness(store["db"], f"control characters ({env['LANG']})")
+    mid = store["ids"]["第3回幹事会"][:8]
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(with_control(), st.integers(0, 4))
+    def prop(ctrl, where):
+        if where == 0:
+            msg = h.refuse("meeting", "schedule", "--body", "幹事会", "--date", "令和5年6月6日", "--format", "web",
+                           "--title", ctrl, error=error)
+        elif where == 1:
+            msg = h.refuse("meeting", "cancel", mid, "--reason", ctrl, error=error)
+        elif where == 2:
+            msg = h.refuse("programme", "create", ctrl, "--section", "all", "--order", "9", error=error)
+        elif where == 3:
+            msg = h.refuse("body", "create", ctrl, "--programme", "会議運営", error=error)
+        else:
+            msg = h.refuse("meeting", "agenda", "add", mid, ctrl, error=error)
+        _in_language(msg, error, english="the text contains the control character U+", japanese="制御文字 U+")
+
+    prop()
+    h.done(examples)
+
+
+@pytest.mark.parametrize("env, error", LANGUAGES.values())
+def test_a_wrong_weekday_is_refused_in_the_users_language(store, monkeypatch, env, error):
+    """令和5年6月1日 is a Thursday: written with （金） it is refused, naming the right weekday."""
+    _locale(monkeypatch, env)
+    h = Harness(store["db"], f"wrong weekday ({env['LANG']})")
+    for option in ("--date", "--start"):
+        msg = h.refuse("meeting", "schedule", "--body", "運営委員会", option, "令和5年6月1日（金）", "--format", "web",
+                       error=error)
+        assert msg.startswith(error + option), msg
+        _in_language(msg, error, english="is a 木曜日, not a 金曜日", japanese="は木曜日です（金曜日ではありません）")
+    mid = store["ids"]["第3回幹事会"][:8]
+    msg = h.refuse("meeting", "reschedule", mid, "--date", "令和5年6月1日(金)", error=error)
+    _in_language(msg, error, english="is a 木曜日, not a 金曜日", japanese="は木曜日です（金曜日ではありません）")
+    h.done(3)
+
+
+@pytest.mark.parametrize("env, error", LANGUAGES.values())
+def test_holding_a_future_meeting_is_refused_in_the_users_language(store, monkeypatch, env, error):
+    """A meeting that has not begun cannot be recorded as held: one line in the user's language."""
+    import datetime as dt
+
+    from kyogikai.app import tokyo_today
+
+    day = tokyo_today() + dt.timedelta(days=30)
+    CLI(store["db"])("meeting", "schedule", "--body", "運営委員会", "--ordinal", "9", "--date", day.isoformat(),
+                     "--format", "web")
+    future = next(m["id"] for m in CLI(store["db"])("meetings", "--json").json()
+                  if m["label"] == "第9回運営委員会")[:8]
+    _locale(monkeypatch, env)
+    h = Harness(store["db"], f"hold of a future meeting ({env['LANG']})")
+    for args in ((), ("--date", day.isoformat())):
+        msg = h.refuse("meeting", "hold", future, *args, error=error)
+        _in_language(msg, error, english="a meeting can be recorded as held only once it has begun",
+                     japanese="開催済みとして記録できるのは始まった後だけです")
+        assert dates.format_date(day) in msg and day.isoformat() in msg, msg
+    h.done(2)
+
+
+def test_success_messages_in_japanese(cli, monkeypatch):
+    """What a command did is said in the clerk's language: scheduled, held, cancelled."""
+    run_scenario(cli)
+    _locale(monkeypatch, {"LANG": "ja_JP.UTF-8"})
+    r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "2", "--date", "令和5年11月15日", "--format", "web")
+    assert r.out.startswith("第2回運営委員会（令和5年11月15日、Web会議）を予定しました（id "), r.out
+    assert r.out.rstrip().endswith("、イベント2件）") and "scheduled" not in r.out and "event" not in r.out, r.out
+    mid = r.out.split("id ", 1)[1][:8]
+    r = cli("meeting", "hold", mid)
+    assert r.out.strip() == f"開催済みとして記録しました（id {mid}、イベント1件）", r.out
+    ids = {m["label"]: m["id"] for m in cli("meetings", "--json").json()}
+    r = cli("meeting", "cancel", ids["第3回幹事会"][:8], "--reason", "議題なし")
+    assert r.out.strip() == f"中止しました（id {ids['第3回幹事会'][:8]}、イベント1件）", r.out
+    r = cli("meeting", "cancel", ids["第3回幹事会"][:8], expect=2)
+    assert r.err.strip() == "エラー: 中止することはできません：この会議は中止されています", r.err
+    _locale(monkeypatch, {"LANG": "C"})
+    r = cli("meeting", "reinstate", ids["第3回幹事会"][:8])
+    assert r.out.strip() == f"reinstated (id {ids['第3回幹事会'][:8]}, 1 event)", r.out
 
 
 def test_zz_inputs_tried(request):

@@ -37,18 +37,20 @@ def test_the_shipped_catalogue_is_the_compiled_po() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
-    """A translation keeps every {field} of its English, so formatting never fails in Japanese."""
+    """A translation uses only the {fields} of its English, so formatting never fails in Japanese (it may
+    quote a value its own way: 「{name}」 for the English {name!r})."""
     import re
 
     tool = _tool()
+    names = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)s")
     for m in tool.load():
         if not m.id or not m.string:
             continue
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        fields = set().union(*(re.findall(r"\{[^{}]*\}|%\(\w+\)s", i) for i in ids))
+        fields = set().union(*(names.findall(i) for i in ids))
         for s in strings:
-            assert set(re.findall(r"\{[^{}]*\}|%\(\w+\)s", s)) <= fields, (m.id, s)
+            assert set(names.findall(s)) <= fields, (m.id, s)
 
 
 @pytest.mark.parametrize("env, lang", [
@@ -102,9 +104,26 @@ def test_rule_messages_in_japanese(cli, db, monkeypatch) -> None:
     before = count_events(db)
     monkeypatch.setenv("KYOGIKAI_LANG", "ja")
     r = cli("meeting", "schedule", "--body", "運営委員会", "--date", "令和5年2月30日", "--format", "web", expect=2)
-    assert r.err.strip() == "エラー: --date: 期間 '令和5年2月30日' が正しくありません：2023年2月は28日までです"
+    assert r.err.strip() == "エラー: --date：期間 '令和5年2月30日' が正しくありません：2023年2月は28日までです"
     r = cli("meeting", "schedule", "--body", "運営委員会", "--date", "令和5年6月1日（金）", "--format", "web", expect=2)
     assert "令和5年6月1日（2023-06-01）は木曜日です（金曜日ではありません）" in r.err
     assert count_events(db) == before
     r = cli("meeting", "schedule", "--body", "運営委員会", "--ordinal", "2", "--date", "令和5年5月3日", "--format", "web")
     assert "警告: 令和5年5月3日（2023-05-03）は憲法記念日（土日または祝日）です。このまま予定しました" in r.err
+
+
+def test_a_context_words_a_message_its_own_way_else_as_usual() -> None:
+    """The console and the member page word the application's messages their own way (msgctxt);
+    where the catalogue has no such wording, the message's usual translation is shown."""
+    from kyogikai.i18n import M
+
+    m = M("the narrative is unchanged")
+    assert m.render("en") == m.render("en", context="console") == "the narrative is unchanged"
+    assert m.render("ja") == "文章に変更がありません"
+    assert m.render("ja", context="console") == "文章に変更がありません。"
+    held = M("cannot cancel: it was already held")
+    assert held.render("ja", context="member page") == held.render("ja") == "中止にできません：すでに開催済みです"
+    nested = M("{where}: {why}", where=M("title"), why=M("the text contains the control character {character}; remove it",
+                                                        character="U+0007"))
+    assert str(nested) == "title: the text contains the control character U+0007; remove it"
+    assert nested.render("ja") == "名称：文字列に制御文字 U+0007 が含まれています。取り除いてください"

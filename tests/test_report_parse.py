@@ -466,4 +466,4 @@ def test_a_line_with_a_control_character_is_a_problem() -> None:
     """'0<TAB><NUL>' once read as a section numbered 0 titled NUL, so a garbled file imported nothing
     and said it had nothing to import; now the line is listed like any line that cannot be placed."""
     result = parse_report("令和5年度事業報告\n1 全団体事業\n0\t\x00\n")
-    assert [(p.line, p.reason) for p in result.problems] == [(3, "control character U+0000 in the line")]
+    assert [(p.line, str(p.reason)) for p in result.problems] == [(3, "control character U+0000 in the line")]

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .domain.events import DomainError
+from .i18n import M
 from .domain.users import Role, UserDirectory, normalize_name, parse_role
 from .projections.runtime import Table
 
@@ -67,11 +68,11 @@ class PasswordError(DomainError):
 def check_password(password: str) -> str:
     pw = unicodedata.normalize("NFC", password or "")
     if len(pw) < MIN_PASSWORD:
-        raise PasswordError(f"password: at least {MIN_PASSWORD} characters")
+        raise PasswordError(M("password: at least {limit} characters", limit=MIN_PASSWORD))
     if len(pw) > MAX_PASSWORD:
-        raise PasswordError(f"password: at most {MAX_PASSWORD} characters")
+        raise PasswordError(M("password: at most {limit} characters", limit=MAX_PASSWORD))
     if any(unicodedata.category(c) == "Cc" for c in pw):
-        raise PasswordError("password: no control characters")
+        raise PasswordError(M("password: no control characters"))
     return pw
 
 
@@ -172,9 +173,9 @@ class Accounts:
         pw = check_password(password)
         acc = self.directory().get(name)
         if acc is None:
-            raise DomainError(f"no user {normalize_name(name)!r}")
+            raise DomainError(M("no user {name!r}", name=normalize_name(name)))
         if not acc.active:
-            raise DomainError(f"user {acc.name!r} is disabled")
+            raise DomainError(M("user {name!r} is disabled", name=acc.name))
         self._store_hash(acc.name, _hasher().hash(pw))
         with self._rows() as rows:  # a new password ends the sessions opened with the old one
             rows.execute(f"DELETE FROM {SESSIONS.name} WHERE name = {rows.ph}", (acc.name,))
@@ -190,13 +191,13 @@ class Accounts:
         pw = check_password(new)
         acc = self.directory().get(name)
         if acc is None:
-            raise DomainError(f"no user {normalize_name(name)!r}")
+            raise DomainError(M("no user {name!r}", name=normalize_name(name)))
         if not acc.active:
-            raise DomainError(f"user {acc.name!r} is disabled")
+            raise DomainError(M("user {name!r} is disabled", name=acc.name))
         key, now = f"name:{acc.name}", int(self.clock())
         with self._rows() as rows:
             if self._failures(rows, key, now) >= FAILURES_PER_NAME:
-                raise DomainError("current password: too many failed attempts; wait and try again")
+                raise DomainError(M("current password: too many failed attempts; wait and try again"))
             cred = rows.get(CREDENTIALS, acc.name)
         hasher = _hasher()
         try:
@@ -206,7 +207,7 @@ class Accounts:
         if not ok:
             with self._rows() as rows:
                 rows.put(FAILURES, {"id": secrets.token_hex(16), "k": key, "at": now})
-            raise DomainError("current password: wrong")
+            raise DomainError(M("current password: wrong"))
         with self._rows() as rows:
             rows.put(CREDENTIALS, {"name": acc.name, "hash": hasher.hash(pw), "updated_at": now})
             rows.execute(f"DELETE FROM {SESSIONS.name} WHERE name = {rows.ph} AND id_hash <> {rows.ph}",

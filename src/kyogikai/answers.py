@@ -24,6 +24,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from . import dates
+from .i18n import M, N_
 from .app import Kyogikai, Result, UserError, retry_on_conflict, tokyo_today
 from .dates import Period
 from .domain import answers as a
@@ -91,19 +92,22 @@ def _meeting_by_id(app: Kyogikai, meeting_id: str) -> mt.Meeting:
     try:
         mid = UUID(str(meeting_id))
     except ValueError:
-        raise a.AnswerRefused(f"meeting: {meeting_id!r} is not a meeting id", "会議の指定が正しくありません。") from None
+        raise a.AnswerRefused(M("meeting: {id!r} is not a meeting id", id=meeting_id)) from None
     m = app.store.get(mt.Meeting, mid)
     if m is None:
-        raise a.AnswerRefused(f"meeting: no meeting with id {meeting_id}", "指定された会議は見つかりません。")
+        raise a.AnswerRefused(M("meeting: no meeting with id {id}", id=meeting_id))
     return m
 
 
-def _parse(enum: type, value: str, field: str, ja: str) -> Any:
+_NOT_ONE_OF = {"--answer": N_("--answer: {value!r} is not one of {choices}"),
+               "--vote": N_("--vote: {value!r} is not one of {choices}")}
+
+
+def _parse(enum: type, value: str, field: str) -> Any:
     try:
         return enum(value)
     except ValueError:
-        raise a.AnswerRefused(f"{field}: {value!r} is not one of " + ", ".join(x.value for x in enum),
-                              f"{ja}を選択してください。") from None
+        raise a.AnswerRefused(M(_NOT_ONE_OF[field], value=value, choices=", ".join(x.value for x in enum))) from None
 
 
 def _who(app: Kyogikai, meeting: str, member: str | None, member_id: str | None,
@@ -114,7 +118,7 @@ def _who(app: Kyogikai, meeting: str, member: str | None, member_id: str | None,
         mid = UUID(member_id)
         return _meeting_by_id(app, meeting), mid, a.Via.MEMBER, _member_actor(app, mid, token_id)
     if not member:
-        raise UserError("--member: give the member organisation")
+        raise UserError(M("--member: give the member organisation"))
     m = app._load(mt.Meeting, app.meeting_row(meeting)["id"], "meeting")
     return m, UUID(app.member(member)["id"]), a.Via.CLERK, app.actor
 
@@ -128,7 +132,7 @@ def record_answer(app: Kyogikai, meeting: str, answer: str, *, member: str | Non
     ``meeting`` is an id prefix for a clerk, the full id from the member's page.
     """
     app.sync()
-    choice = _parse(a.Answer, answer, "--answer", "出欠")
+    choice = _parse(a.Answer, answer, "--answer")
     m, mid, via, actor = _who(app, meeting, member, member_id, token_id)
     sheet = _sheet(app, m.id)
     sheet.answer(m, mid, _roster(app, m), choice, proxy, comment, via, today or tokyo_today(), actor,
@@ -148,8 +152,8 @@ def cast_votes(app: Kyogikai, meeting: str, votes: dict[int, str], *, member: st
     """Record written votes on several agenda items (number → vote) at once: all or nothing, one transaction."""
     app.sync()
     if not votes:
-        raise a.AnswerRefused("--vote: give a vote for at least one agenda item", "賛否を選択してください。")
-    choices = {n: _parse(a.Vote, v, "--vote", "賛否") for n, v in votes.items()}
+        raise a.AnswerRefused(M("--vote: give a vote for at least one agenda item"))
+    choices = {n: _parse(a.Vote, v, "--vote") for n, v in votes.items()}
     m, mid, via, actor = _who(app, meeting, member, member_id, token_id)
     sheet = _sheet(app, m.id)
     roster, day = _roster(app, m), today or tokyo_today()
@@ -202,7 +206,7 @@ def meeting_answers(app: Kyogikai, ref: str, today: dt.date | None = None) -> di
     app.sync()
     row = app.meeting_row(ref)
     if row["kind"] not in MEETING_KINDS or not row["body_id"]:
-        raise UserError(f"meeting {ref}: a {row['kind']} takes no answers (only meetings of a body do)")
+        raise UserError(M("meeting {ref}: a {kind} takes no answers (only meetings of a body do)", ref=ref, kind=M(row["kind"])))
     with app.snapshot() as rows:
         start = dt.date.fromisoformat(row["start_date"])
         roster = roster_at(rows, row["body_id"], start)

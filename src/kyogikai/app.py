@@ -64,7 +64,7 @@ from .application.tokens import IssuedToken, Tokens
 from .dates import DateError
 from .domain.events import DomainError, NotFound
 from .domain.formats import FormatError
-from .store import ConflictError, StoreError, StoreMissing  # noqa: F401
+from .store import ConflictError, StoreError, StoreMissing
 
 
 def _via(service: str, method: Callable) -> Callable:
@@ -162,4 +162,4 @@ class Kyogikai(Context):
 
 __all__ = ["Kyogikai", "UserError", "ConflictError", "StoreError", "DomainError", "DateError", "FormatError",
            "NotFound", "Result", "IssuedToken", "MembersImported", "CONFLICT_ATTEMPTS", "resolve_actor",
-           "retry_on_conflict", "tokyo_today"]
+           "retry_on_conflict", "tokyo_today", "StoreMissing"]

@@ -45,6 +45,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from .app import Kyogikai, UserError
+from .i18n import M
 
 FORMAT = 1
 MAX_LINE_BYTES = 2_000_000          # one event line; states are far smaller
@@ -139,8 +140,8 @@ class ImportLogResult:
     events: int
 
 
-def _fail(where: str, msg: str) -> LogFileError:
-    return LogFileError(f"{where}: {msg}; nothing imported")
+def _fail(where: str, msg: M) -> LogFileError:
+    return LogFileError(M("{where}: {problem}; nothing imported", where=where, problem=msg))
 
 
 def read_log(lines: list[bytes], name: str, app: Kyogikai,
@@ -148,35 +149,37 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai,
     """Check a whole export and return its stored events; raise LogFileError naming the first problem.
     ``progress(done, total)`` counts the lines checked (total: twice the events, the writing follows)."""
     if not lines:
-        raise _fail(name, "the file is empty, not a kyogikai log export")
+        raise _fail(name, M("the file is empty, not a kyogikai log export"))
 
     def parse(i: int) -> Any:
         raw = lines[i]
         if len(raw) > MAX_LINE_BYTES:
-            raise _fail(f"{name}:{i + 1}", f"line is {len(raw):,} bytes; the limit is {MAX_LINE_BYTES:,}")
+            raise _fail(f"{name}:{i + 1}", M("line is {size:,} bytes; the limit is {limit:,}", size=len(raw), limit=MAX_LINE_BYTES))
         try:
             return json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise _fail(f"{name}:{i + 1}", f"not UTF-8 (byte {exc.start})") from None
+            raise _fail(f"{name}:{i + 1}", M("not UTF-8 (byte {byte})", byte=exc.start)) from None
         except ValueError as exc:
-            raise _fail(f"{name}:{i + 1}", f"not JSON ({str(exc).splitlines()[0]})") from None
+            raise _fail(f"{name}:{i + 1}", M("not JSON ({reason})", reason=str(exc).splitlines()[0])) from None
 
     header = parse(0)
     if not isinstance(header, dict) or "kyogikai_log" not in header:
-        raise _fail(f"{name}:1", "no kyogikai log header (is this a file written by 'kyogikai export-log'?)")
+        raise _fail(f"{name}:1", M("no kyogikai log header (is this a file written by 'kyogikai export-log'?)"))
     if header.get("kyogikai_log") != FORMAT:
-        raise _fail(f"{name}:1", f"log format {header.get('kyogikai_log')!r} is not supported (this kyogikai reads {FORMAT})")
+        raise _fail(f"{name}:1", M("log format {format!r} is not supported (this kyogikai reads {supported})", format=header.get("kyogikai_log"),
+                                               supported=FORMAT))
     footer = parse(len(lines) - 1) if len(lines) > 1 else None
     if not isinstance(footer, dict) or footer.get("end") is not True:
-        raise _fail(f"{name}:{len(lines)}", "no end line: the file is truncated")
+        raise _fail(f"{name}:{len(lines)}", M("no end line: the file is truncated"))
     body = lines[1:-1]
     if footer.get("events") != len(body):
-        raise _fail(f"{name}:{len(lines)}", f"the end line counts {footer.get('events')!r} events, the file holds {len(body)}")
+        raise _fail(f"{name}:{len(lines)}", M("the end line counts {counted!r} events, the file holds {held}", counted=footer.get("events"),
+                                                         held=len(body)))
     digest = hashlib.sha256()
     for raw in body:
         digest.update(raw + b"\n")
     if digest.hexdigest() != footer.get("sha256"):
-        raise _fail(f"{name}:{len(lines)}", "the digest does not match the events: the file was altered or damaged")
+        raise _fail(f"{name}:{len(lines)}", M("the digest does not match the events: the file was altered or damaged"))
 
     out: list[StoredEvent] = []
     seen: set[tuple[UUID, int]] = set()
@@ -186,43 +189,43 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai,
         where = f"{name}:{i + 1}"
         rec = parse(i)
         if not isinstance(rec, dict):
-            raise _fail(where, "an event line must be a JSON object")
+            raise _fail(where, M("an event line must be a JSON object"))
         try:
             position, version, topic = rec["position"], rec["version"], rec["topic"]
             oid = UUID(str(rec["originator_id"]))
         except KeyError as exc:
-            raise _fail(where, f"missing field {exc.args[0]!r}") from None
+            raise _fail(where, M("missing field {field!r}", field=exc.args[0])) from None
         except ValueError:
-            raise _fail(where, f"originator_id {rec.get('originator_id')!r} is not a UUID") from None
+            raise _fail(where, M("originator_id {value!r} is not a UUID", value=rec.get("originator_id"))) from None
         if type(position) is not int or position <= last:
-            raise _fail(where, f"position {position!r} is not after the previous one ({last})")
+            raise _fail(where, M("position {position!r} is not after the previous one ({last})", position=position, last=last))
         last = position
         if type(version) is not int or version < 1:
-            raise _fail(where, f"version {version!r} must be a whole number from 1")
+            raise _fail(where, M("version {version!r} must be a whole number from 1", version=version))
         if not isinstance(topic, str) or not topic.startswith(mapper.PREFIX):
-            raise _fail(where, f"topic {topic!r} is not a kyogikai event topic")
+            raise _fail(where, M("topic {topic!r} is not a kyogikai event topic", topic=topic))
         if (oid, version) in seen:
-            raise _fail(where, f"event {oid} version {version} appears twice")
+            raise _fail(where, M("event {id} version {version} appears twice", id=oid, version=version))
         seen.add((oid, version))
         if "state_b64" in rec:
             try:
                 state = base64.b64decode(str(rec["state_b64"]), validate=True)
             except ValueError:
-                raise _fail(where, "state_b64 is not base64") from None
+                raise _fail(where, M("state_b64 is not base64")) from None
         elif "state_text" in rec:
             if not isinstance(rec["state_text"], str):
-                raise _fail(where, "state_text must be a string")
+                raise _fail(where, M("state_text must be a string"))
             state = rec["state_text"].encode("utf-8")
         else:
             state = _dumps(rec.get("state")).encode("utf-8")
         if hashlib.sha256(state).hexdigest() != rec.get("state_sha256"):
-            raise _fail(where, "the state does not match its state_sha256")
+            raise _fail(where, M("the state does not match its state_sha256"))
         stored = StoredEvent(originator_id=oid, originator_version=version, topic=topic, state=state)
         try:
             mapper.to_domain(stored)
         except Exception as exc:  # any way an event fails to load
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _fail(where, f"{topic} does not load: {first[:200]}") from None
+            raise _fail(where, M("{topic} does not load: {reason}", topic=topic, reason=first[:200])) from None
         out.append(stored)
         if progress is not None and i % PROGRESS_EVERY == 0:
             progress(i, 2 * (len(lines) - 2))
@@ -246,8 +249,8 @@ def import_log_file(app: Kyogikai, path: str, progress: Callable[[int, int], Non
     # one transaction: the emptiness check, every event, its chain record and the read models
     with app.atomic():
         if app.store.max_position() != 0:
-            raise UserError(f"the store at {app.location.describe()} is not empty "
-                            f"({app.store.max_position()} events): import-log restores into an empty store only")
+            raise UserError(M("the store at {location} is not empty ({count} events): import-log restores into an empty "
+                              "store only", location=app.location.describe(), count=app.store.max_position()))
         for start in range(0, len(events), PROGRESS_EVERY):
             app.runtime.write(events[start:start + PROGRESS_EVERY])
             if progress is not None:

@@ -19,6 +19,7 @@ from typing import Callable
 
 from .app import Kyogikai, UserError
 from .dates import parse_period, parse_time
+from .i18n import M
 from .domain.formats import Format
 from .report.importer import import_report_text
 from .report.service import render, report_doc
@@ -112,7 +113,8 @@ def run_demo(directory: Path, db: str | None = None, progress: Callable[[str], N
         db = str(path)
     with Kyogikai(db, actor="demo", create=True) as app:   # the demo makes its own store, even at a new --db
         if app.store.max_position() > 0:
-            raise UserError(f"--db: {app.location.describe()} already holds events; the demo needs an empty store")
+            raise UserError(M("--db: {location} already holds events; the demo needs an empty store",
+                              location=app.location.describe()))
         build_demo(app, progress)
         doc = report_doc(app, DEMO_FISCAL_YEAR)
         text_path, docx_path = directory / "report-fy2023.txt", directory / "report-fy2023.docx"

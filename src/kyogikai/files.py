@@ -37,20 +37,20 @@ class FileSystemError(UserError):
     exit_code = 4
 
 
-def _kind(mode: int) -> str:
+def _kind(mode: int) -> M:
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return M("a folder")
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return M("a FIFO (named pipe)")
     if stat.S_ISCHR(mode):
-        return "a character device"
+        return M("a character device")
     if stat.S_ISBLK(mode):
-        return "a block device"
+        return M("a block device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return M("a socket")
     if stat.S_ISREG(mode):
-        return "a file"
-    return "something else"
+        return M("a file")
+    return M("something else")
 
 
 def _why(exc: OSError) -> str:
@@ -63,27 +63,30 @@ def read_input(path: str | os.PathLike[str], *, option: str, limit: int, stdin: 
     if stdin and name == "-":
         data = sys.stdin.buffer.read(limit + 1)
         if len(data) > limit:
-            raise UserError(f"{option}: standard input is more than {limit:,} bytes, the limit")
+            raise UserError(M("{option}: standard input is more than {limit:,} bytes, the limit", option=option, limit=limit))
         return data
     shown = short(name, 200)
     if not name:
-        raise UserError(f"{option}: the file name is empty")
+        raise UserError(M("{option}: the file name is empty", option=option))
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise UserError(f"{option}: cannot read {shown}: no such file") from None
+        raise UserError(M("{option}: cannot read {file}: no such file", option=option, file=shown)) from None
     except IsADirectoryError:
-        raise UserError(f"{option}: {shown} is a folder, not a file") from None
+        raise UserError(M("{option}: {file} is a folder, not a file", option=option, file=shown)) from None
     except (PermissionError, NotADirectoryError) as exc:
-        raise UserError(f"{option}: cannot read {shown}: {_why(exc)}") from None
+        raise UserError(M("{option}: cannot read {file}: {reason}", option=option, file=shown, reason=_why(exc))) from None
     except (OSError, ValueError) as exc:  # name too long, symlink loop, NUL in the name …
-        raise UserError(f"{option}: cannot open {shown}: {_why(exc) if isinstance(exc, OSError) else exc}") from None
+        raise UserError(M("{option}: cannot open {file}: {reason}", option=option, file=shown,
+                            reason=_why(exc) if isinstance(exc, OSError) else str(exc))) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a regular file; it was not read")
+            raise UserError(M("{option}: {file} is {kind}, not a regular file; it was not read", option=option, file=shown,
+                                kind=_kind(st.st_mode)))
         if st.st_size > limit:  # refused unread
-            raise UserError(f"{option}: {shown} is {st.st_size:,} bytes; the limit is {limit:,}")
+            raise UserError(M("{option}: {file} is {size:,} bytes; the limit is {limit:,}", option=option, file=shown, size=st.st_size,
+                                limit=limit))
         os.set_blocking(fd, True)
         chunks, size = [], 0
         while size <= limit:
@@ -93,11 +96,11 @@ def read_input(path: str | os.PathLike[str], *, option: str, limit: int, stdin: 
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise FileSystemError(f"{option}: cannot read {shown}: {_why(exc)}") from None
+        raise FileSystemError(M("{option}: cannot read {file}: {reason}", option=option, file=shown, reason=_why(exc))) from None
     finally:
         os.close(fd)
     if size > limit:
-        raise UserError(f"{option}: {shown} is more than {limit:,} bytes; the limit is {limit:,}")
+        raise UserError(M("{option}: {file} is more than {limit:,} bytes; the limit is {limit:,}", option=option, file=shown, limit=limit))
     return b"".join(chunks)
 
 
@@ -117,30 +120,33 @@ def write_output(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
     name = os.fspath(path)
     shown = short(name, 200)
     if not name:
-        raise UserError(f"{option}: the file name is empty")
+        raise UserError(M("{option}: the file name is empty", option=option))
     target = Path(name)
     try:
         st: os.stat_result | None = os.stat(target)  # follows a symbolic link
     except FileNotFoundError:
         if os.path.lexists(target):
-            raise UserError(f"{option}: {shown} is a broken symbolic link; it is left alone") from None
+            raise UserError(M("{option}: {file} is a broken symbolic link; it is left alone", option=option, file=shown)) from None
         st = None
     except (OSError, ValueError) as exc:  # a parent that is a file, a name too long, NUL …
-        raise FileSystemError(f"{option}: cannot write {shown}: {_why(exc) if isinstance(exc, OSError) else exc}") from None
+        raise FileSystemError(M("{option}: cannot write {file}: {reason}", option=option, file=shown,
+                                  reason=_why(exc) if isinstance(exc, OSError) else str(exc))) from None
     if st is not None:
         if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a regular file; it is left alone")
+            raise UserError(M("{option}: {file} is {kind}, not a regular file; it is left alone", option=option, file=shown,
+                                kind=_kind(st.st_mode)))
         target = Path(os.path.realpath(target))
     folder = target.parent
     if not folder.is_dir():
-        raise FileSystemError(f"{option}: the folder {short(str(folder), 200)} does not exist (it is not created); "
-                              f"{shown} was not written")
+        raise FileSystemError(M("{option}: the folder {folder} does not exist (it is not created); {file} was not written",
+                                option=option, folder=short(str(folder), 200), file=shown))
     if mode is None:
         mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise FileSystemError(f"{option}: cannot write in the folder {short(str(folder), 200)}: {_why(exc)}") from None
+        raise FileSystemError(M("{option}: cannot write in the folder {folder}: {reason}", option=option,
+                                folder=short(str(folder), 200), reason=_why(exc))) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             result = data(fh) if callable(data) else None
@@ -154,8 +160,11 @@ def write_output(path: str | os.PathLike[str], data: bytes | Callable[[IO[bytes]
         os.replace(tmp, target)
     except OSError as exc:
         _unlink(tmp)
-        hint = " (the disk is full)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
-        raise FileSystemError(f"{option}: cannot write {shown}: {_why(exc)}{hint}; nothing was replaced") from None
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FileSystemError(M("{option}: cannot write {file}: {reason} (the disk is full); nothing was replaced",
+                                    option=option, file=shown, reason=_why(exc))) from None
+        raise FileSystemError(M("{option}: cannot write {file}: {reason}; nothing was replaced", option=option,
+                                file=shown, reason=_why(exc))) from None
     except BaseException:
         _unlink(tmp)
         raise
@@ -167,25 +176,26 @@ def output_folder(path: str | os.PathLike[str], *, option: str) -> Path:
     name = os.fspath(path)
     shown = short(name, 200)
     if not name or "\x00" in name:
-        raise UserError(f"{option}: {shown} is not a usable folder name")
+        raise UserError(M("{option}: {folder} is not a usable folder name", option=option, folder=shown))
     folder = Path(name)
     try:
         st = os.stat(folder)
     except FileNotFoundError:
         st = None
     except OSError as exc:  # a name too long, a parent that is a file …
-        raise FileSystemError(f"{option}: cannot use {shown}: {_why(exc)}") from None
+        raise FileSystemError(M("{option}: cannot use {folder}: {reason}", option=option, folder=shown, reason=_why(exc))) from None
     if st is not None:
         if not stat.S_ISDIR(st.st_mode):
-            raise UserError(f"{option}: {shown} is {_kind(st.st_mode)}, not a folder")
+            raise UserError(M("{option}: {folder} is {kind}, not a folder", option=option, folder=shown, kind=_kind(st.st_mode)))
         return folder
     parent = folder.absolute().parent
     if not parent.is_dir():
-        raise FileSystemError(f"{option}: the folder {short(str(parent), 200)} does not exist (it is not created)")
+        raise FileSystemError(M("{option}: the folder {folder} does not exist (it is not created)", option=option,
+                                folder=short(str(parent), 200)))
     try:
         folder.mkdir()
     except OSError as exc:
-        raise FileSystemError(f"{option}: cannot create {shown}: {_why(exc)}") from None
+        raise FileSystemError(M("{option}: cannot create {folder}: {reason}", option=option, folder=shown, reason=_why(exc))) from None
     return folder
 
 

@@ -20,6 +20,9 @@ its values, rendered in the reader's language only when shown (``str(message)``)
     raise DomainError(M("it starts on {day}, after today ({today})", day=…, today=…))
 
 Values may be ``M`` themselves (a reason inside a message) and are rendered in the same language.
+A place that words messages its own way (the web console's forms) renders them with a *context*
+(``m.render("ja", context="console")``): the catalogue's ``msgctxt`` entry when it has one (marked in
+the code with :func:`NC_`), else the message's usual translation.
 Templates use ``str.format`` fields so a translation can put them where Japanese wants them.  The
 CLI shows messages in the language of the environment; a web page fixes its own language with
 ``with i18n.use("ja"):`` (a context variable, so concurrent requests do not disturb each other).
@@ -82,8 +85,19 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogue(language()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` as worded for ``context`` (a ``msgctxt`` of the catalogue), else as :func:`gettext` has it."""
+    found = catalogue(language()).pgettext(context, message)
+    return found if found != message else gettext(message)
+
+
 def N_(message: str) -> str:
     """Marks a text for the catalogue where it is defined; translated later with ``_``."""
+    return message
+
+
+def NC_(context: str, message: str) -> str:
+    """Marks ``message`` for the catalogue under ``context`` (a wording of its own there, see :func:`pgettext`)."""
     return message
 
 
@@ -101,11 +115,14 @@ class M:
     def __init__(self, template: str, /, **values: Any) -> None:
         self.template, self.values = template, values
 
-    def render(self, lang: str | None = None) -> str:
+    def render(self, lang: str | None = None, context: str | None = None) -> str:
+        """The message in ``lang`` (default: the reader's); with ``context``, in that context's wording
+        where the catalogue has one (values are rendered as usual)."""
         if lang is not None:
             with use(lang):
-                return self.render()
-        return gettext(self.template).format(**self.values)
+                return self.render(context=context)
+        template = gettext(self.template) if context is None else pgettext(context, self.template)
+        return template.format(**self.values) if self.values else template    # a plain label: shown as it is
 
     def __str__(self) -> str:
         return self.render()

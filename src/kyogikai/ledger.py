@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 from uuid import UUID
 
+from .i18n import M
+
 TABLE = "kyogikai_chain"
 GENESIS = "0" * 64
 
@@ -66,10 +68,11 @@ def link(prev: str, position: int, digest: str) -> str:
 class Problem:
     position: int
     kind: str          # altered | deleted | reordered | inserted | unchained | chain
-    detail: str
+    detail: str | M
 
     def __str__(self) -> str:
-        return f"position {self.position}: {self.kind}: {self.detail}"
+        return M("position {position}: {kind}: {detail}", position=self.position, kind=self.kind,
+                 detail=self.detail).render()
 
 
 @dataclass
@@ -170,8 +173,8 @@ class Ledger:
             rep = Report(events=len(events))
             if events or anchor is not None:
                 rep.problems.append(Problem(events[0][0] if events else 0, "chain",
-                                            f"the chain table {TABLE} is missing (dropped?): no stored event can be "
-                                            "vouched for"))
+                                            M("the chain table {table} is missing (dropped?): no stored event can be vouched "
+                                              "for", table=TABLE)))
             return rep
         chain = list(self._chain(cur))
         rep = Report(events=len(events), chained=len(chain))
@@ -188,42 +191,45 @@ class Ledger:
         prev = GENESIS
         for pos, digest, h in chain:
             if link(prev, pos, digest) != h:
-                found.append(Problem(pos, "chain", "the chain record does not follow from the one before it "
-                                                   "(the kyogikai_chain table was edited)"))
+                found.append(Problem(pos, "chain", M("the chain record does not follow from the one before it "
+                                                     "(the kyogikai_chain table was edited)")))
             prev = h
             now = stored.get(pos)
             if now is None:
                 moved = where_stored.get(digest)
                 if moved is not None and chained_at.get(moved) != digest:
-                    found.append(Problem(pos, "reordered", f"the event chained here is now stored at position {moved}"))
+                    found.append(Problem(pos, "reordered", M("the event chained here is now stored at position {moved}",
+                                                              moved=moved)))
                 else:
-                    found.append(Problem(pos, "deleted", "the event chained here is missing from stored_events"))
+                    found.append(Problem(pos, "deleted", M("the event chained here is missing from stored_events")))
             elif now != digest:
                 origin = where_chained.get(now)
                 if origin is not None and origin != pos:
-                    found.append(Problem(pos, "reordered", f"the event stored here was chained at position {origin}"))
+                    found.append(Problem(pos, "reordered", M("the event stored here was chained at position {origin}",
+                                                              origin=origin)))
                 else:
-                    found.append(Problem(pos, "altered", "the stored event differs from the one chained here"))
+                    found.append(Problem(pos, "altered", M("the stored event differs from the one chained here")))
         head_pos = chain[-1][0] if chain else 0
         for pos, digest in events:
             if pos in chained_at:
                 continue
             origin = where_chained.get(digest)
             if origin is not None and stored.get(origin) != digest:
-                found.append(Problem(pos, "reordered", f"the event chained at position {origin} is stored here"))
+                found.append(Problem(pos, "reordered", M("the event chained at position {origin} is stored here",
+                                                          origin=origin)))
             elif pos < head_pos:
-                found.append(Problem(pos, "inserted", "an event below the chain head that was never chained"))
+                found.append(Problem(pos, "inserted", M("an event below the chain head that was never chained")))
             else:
-                found.append(Problem(pos, "unchained", "an event with no chain record (every event is chained in "
-                                                       "the transaction that stores it)"))
+                found.append(Problem(pos, "unchained", M("an event with no chain record (every event is chained in "
+                                                         "the transaction that stores it)")))
         if anchor is not None:
             a_pos, a_hash = anchor
             rec = next((h for p, _, h in chain if p == a_pos), None)
             if rec is None:
-                found.append(Problem(a_pos, "chain", "the anchor's position is not in the chain"))
+                found.append(Problem(a_pos, "chain", M("the anchor's position is not in the chain")))
             elif rec != a_hash:
-                found.append(Problem(a_pos, "chain", "the chain no longer has the anchor's hash here "
-                                                     "(the log up to this position was rewritten)"))
+                found.append(Problem(a_pos, "chain", M("the chain no longer has the anchor's hash here "
+                                                       "(the log up to this position was rewritten)")))
         # one line per position and kind, in position order
         seen: set[tuple[int, str]] = set()
         for p in sorted(found, key=lambda x: (x.position, x.kind)):
@@ -238,5 +244,5 @@ def parse_anchor(text: str) -> tuple[int, str]:
     pos, _, h = text.strip().partition(":")
     h = h.strip().lower()
     if not pos.strip().isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
-        raise ValueError(f"anchor {text!r}: expected POSITION:HASH as printed by 'kyogikai verify' (64 hex digits)")
+        raise ValueError(M("anchor {text!r}: expected POSITION:HASH as printed by 'kyogikai verify' (64 hex digits)", text=text))
     return int(pos), h

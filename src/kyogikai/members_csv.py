@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from .app import Kyogikai, UserError
+from .i18n import M
 from .domain import organisation as org
 from .domain.events import DomainError
 from .domain.text import TextError, one_line
@@ -94,16 +95,20 @@ class ImportResult:
     def summary(self) -> str:
         total = len(self.created) + len(self.renamed) + len(self.reclassified) + self.unchanged
         if not self.changed:
-            return f"nothing to import: all {total} member organisation(s) in the file are already recorded as given"
-        verb = "would write" if self.dry_run else "wrote"
-        bits = [f"{len(self.created)} created", f"{len(self.renamed)} renamed", f"{len(self.reclassified)} reclassified",
-                f"{self.unchanged} unchanged"]
-        return f"{verb} {self.events} event(s): " + ", ".join(bits)
+            return M("nothing to import: all {total} member organisation(s) in the file are already recorded as given",
+                     total=total).render()
+        counts = dict(events=self.events, created=len(self.created), renamed=len(self.renamed),
+                      reclassified=len(self.reclassified), unchanged=self.unchanged)
+        if self.dry_run:
+            return M("would write {events} event(s): {created} created, {renamed} renamed, {reclassified} reclassified, "
+                     "{unchanged} unchanged", **counts).render()
+        return M("wrote {events} event(s): {created} created, {renamed} renamed, {reclassified} reclassified, "
+                 "{unchanged} unchanged", **counts).render()
 
     def details(self) -> list[str]:
-        out = [f"created {n}" for n in self.created]
-        out += [f"renamed {a} to {b}" for a, b in self.renamed]
-        out += [f"reclassified {n} as {c}" for n, c in self.reclassified]
+        out = [M("created {name}", name=n).render() for n in self.created]
+        out += [M("renamed {name} to {new_name}", name=a, new_name=b).render() for a, b in self.renamed]
+        out += [M("reclassified {name} as {member_class}", name=n, member_class=c).render() for n, c in self.reclassified]
         return out
 
 
@@ -125,34 +130,38 @@ def parse(text: str, source: str = "file") -> list[MemberRow]:
     """Rows of a members CSV; every bad row is reported at once (one line), nothing half-parsed."""
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    errors: list[str] = []
+    errors: list[M] = []
     rows: list[MemberRow] = []       # a csv.Error in the header leaves it empty (reported below)
     try:
         header = next(reader, None)
         while header is not None and not any(c.strip() for c in header):
             header = next(reader, None)
         if header is None:
-            raise MembersCSVError(f"{source}: empty file; expected a header row name,kind,code,class (or 団体名,種別,団体コード,区分)")
+            raise MembersCSVError(M("{source}: empty file; expected a header row name,kind,code,class (or 団体名,種別,団体コード,区分)",
+                                     source=source))
         hline = reader.line_num
         cols: dict[str, int] = {}
         for i, raw in enumerate(header):
             key = _clean(unicodedata.normalize("NFKC", raw)).lower()
             if key not in COLUMNS:
-                raise MembersCSVError(f"{source} line {hline}: header: unknown column {raw.strip()!r} "
-                                      "(expected name, kind, code, class or 団体名, 種別, 団体コード, 区分)")
+                raise MembersCSVError(M("{source} line {line}: header: unknown column {column!r} (expected name, kind, code, "
+                                        "class or 団体名, 種別, 団体コード, 区分)", source=source, line=hline,
+                                        column=raw.strip()))
             if COLUMNS[key] in cols:
-                raise MembersCSVError(f"{source} line {hline}: header: column {raw.strip()!r} appears twice")
+                raise MembersCSVError(M("{source} line {line}: header: column {column!r} appears twice", source=source,
+                                        line=hline, column=raw.strip()))
             cols[COLUMNS[key]] = i
         missing = [c for c in REQUIRED if c not in cols]
         if missing:
-            raise MembersCSVError(f"{source} line {hline}: header: missing column(s) "
-                                  + ", ".join(f"{c} ({JA_HEADER[c]})" for c in missing))
+            raise MembersCSVError(M("{source} line {line}: header: missing column(s) {columns}", source=source, line=hline,
+                                    columns=", ".join(f"{c} ({JA_HEADER[c]})" for c in missing)))
         for record in reader:
             line = reader.line_num
             if not any(c.strip() for c in record):
                 continue
             if len(record) != len(header):
-                errors.append(f"line {line}: has {len(record)} field(s), the header has {len(header)}")
+                errors.append(M("line {line}: has {count} field(s), the header has {header}", line=line, count=len(record),
+                                header=len(header)))
                 continue
             row, problem = _row(line, {k: record[i] for k, i in cols.items()})
             if problem:
@@ -160,67 +169,74 @@ def parse(text: str, source: str = "file") -> list[MemberRow]:
             elif row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        errors.append(f"line {reader.line_num}: {exc}")
+        errors.append(M("line {line}: {problem}", line=reader.line_num, problem=str(exc)))
     seen_code: dict[str, int] = {}
     seen_name: dict[str, int] = {}
     for r in rows:
         if r.code and r.code in seen_code:
-            errors.append(f"line {r.line}: code: {r.code} is already on line {seen_code[r.code]}")
+            errors.append(M("line {line}: code: {code} is already on line {other}", line=r.line, code=r.code,
+                             other=seen_code[r.code]))
         if r.name in seen_name:
-            errors.append(f"line {r.line}: name: {r.name!r} is already on line {seen_name[r.name]}")
+            errors.append(M("line {line}: name: {name!r} is already on line {other}", line=r.line, name=r.name,
+                             other=seen_name[r.name]))
         if r.code:
             seen_code.setdefault(r.code, r.line)
         seen_name.setdefault(r.name, r.line)
     _raise(errors, source)
     if not rows:
-        raise MembersCSVError(f"{source}: no member rows after the header")
+        raise MembersCSVError(M("{source}: no member rows after the header", source=source))
     return rows
 
 
-def _row(line: int, cells: dict[str, str]) -> tuple[MemberRow | None, str | None]:
+def _row(line: int, cells: dict[str, str]) -> tuple[MemberRow | None, M | None]:
     try:
         name = one_line(cells["name"], "name")
     except TextError as exc:
-        return None, f"line {line}: {exc}"
+        return None, M("line {line}: {problem}", line=line, problem=exc)
     if not name:
-        return None, f"line {line}: name: empty"
+        return None, M("line {line}: name: empty", line=line)
     if len(name) > 200:
-        return None, f"line {line}: name: longer than 200 characters"
+        return None, M("line {line}: name: longer than {limit} characters", line=line, limit=200)
     kind_text = _clean(unicodedata.normalize("NFKC", cells["kind"]))
     kind = KINDS.get(kind_text) or KINDS.get(kind_text.lower())
     if kind is None:
-        return None, (f"line {line}: kind: {kind_text!r} is not one of 県, 市, 町, 村, その他 "
-                      "(or prefecture, city, town, village, other)")
+        return None, M("line {line}: kind: {kind!r} is not one of 県, 市, 町, 村, その他 (or prefecture, city, town, village, "
+                       "other)", line=line, kind=kind_text)
     class_text = _clean(unicodedata.normalize("NFKC", cells["class"]))
     mclass = CLASSES.get(class_text) or CLASSES.get(class_text.lower())
     if mclass is None:
-        return None, f"line {line}: class: {class_text!r} is not one of 会員, 準会員 (or member, associate)"
+        return None, M("line {line}: class: {member_class!r} is not one of 会員, 準会員 (or member, associate)", line=line,
+                        member_class=class_text)
     code_text = _clean(unicodedata.normalize("NFKC", cells["code"]))
     code: str | None = None
     if code_text:
         if not (code_text.isascii() and code_text.isdigit() and len(code_text) == 6):
-            hint = " (a leading zero lost in a spreadsheet?)" if code_text.isdigit() and len(code_text) == 5 else ""
-            return None, f"line {line}: code: {code_text!r} must be 6 digits including the check digit{hint}"
+            if code_text.isdigit() and len(code_text) == 5:
+                return None, M("line {line}: code: {code!r} must be 6 digits including the check digit (a leading zero "
+                               "lost in a spreadsheet?)", line=line, code=code_text)
+            return None, M("line {line}: code: {code!r} must be 6 digits including the check digit", line=line, code=code_text)
         try:
             code = org.check_lg_code(code_text)
         except DomainError as exc:
-            return None, f"line {line}: code: {exc}"
+            return None, M("line {line}: code: {problem}", line=line, problem=exc)
         is_pref_code = code[2:5] == "000"
         if kind is org.MemberKind.PREFECTURE and not is_pref_code:
-            return None, f"line {line}: code: {code} is a municipality's code, but the kind is prefecture"
+            return None, M("line {line}: code: {code} is a municipality's code, but the kind is prefecture", line=line, code=code)
         if kind in LOCAL_GOVERNMENTS - {org.MemberKind.PREFECTURE} and is_pref_code:
-            return None, f"line {line}: code: {code} is a prefecture's code, but the kind is {kind.value}"
+            return None, M("line {line}: code: {code} is a prefecture's code, but the kind is {kind}", line=line, code=code,
+                           kind=kind.value)
     elif kind in LOCAL_GOVERNMENTS:
-        return None, f"line {line}: code: empty; a {kind.value} needs its 全国地方公共団体コード"
+        return None, M("line {line}: code: empty; a {kind} needs its 全国地方公共団体コード", line=line, kind=kind.value)
     return MemberRow(line, name, kind, code, mclass), None
 
 
-def _raise(errors: list[str], source: str) -> None:
+def _raise(errors: list[M], source: str) -> None:
     if not errors:
         return
-    shown = "; ".join(errors[:MAX_SHOWN])
-    more = f"; and {len(errors) - MAX_SHOWN} more" if len(errors) > MAX_SHOWN else ""
-    raise MembersCSVError(f"{source}: {len(errors)} bad row(s), nothing imported — {shown}{more}")
+    shown = "; ".join(str(e) for e in errors[:MAX_SHOWN])
+    more = M("; and {count} more", count=len(errors) - MAX_SHOWN) if len(errors) > MAX_SHOWN else ""
+    raise MembersCSVError(M("{source}: {count} bad row(s), nothing imported — {shown}{more}", source=source,
+                            count=len(errors), shown=shown, more=more))
 
 
 def plan(app: Kyogikai, rows: list[MemberRow], source: str = "file") -> tuple[list[org.Member], ImportResult]:

@@ -54,6 +54,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Sequence
 
 from . import dates
+from .i18n import M
 from .app import Kyogikai, UserError, tokyo_today
 from .dates import Period
 from .domain.meeting import KIND_LABELS, Kind
@@ -415,7 +416,7 @@ def report(app: Kyogikai, *, fiscal_year: int | None = None, member: str | None 
            today: dt.date | None = None) -> dict[str, Any]:
     """The record the CLI prints: one member's, one body's matrix, or the summary of all members."""
     if member and body:
-        raise UserError("--member/--body: give one of them, not both")
+        raise UserError(M("--member/--body: give one of them, not both"))
     today = today or tokyo_today()
     fy = fiscal_year if fiscal_year is not None else dates.fiscal_year(today)
     app.sync()
@@ -652,7 +653,7 @@ def render(rep: dict[str, Any], fmt: str) -> bytes:
         return (render_json(rep) + "\n").encode("utf-8")
     if fmt == "table":
         return render_table(rep).encode("utf-8")
-    raise UserError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    raise UserError(M("--format: {format!r} is not one of {choices}", format=fmt, choices=", ".join(FORMATS)))
 
 
 # -- HTML -----------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+from .i18n import M
 from .domain.events import Aggregate, DomainEvent, event_class, upcast
 from .domain import users as _users  # noqa: F401  (registers the console account events)
 
@@ -109,24 +110,25 @@ class Location:
             u = urlparse(url)
             schema = parse_qs(u.query).get("schema", ["public"])[0]
             if not u.path.strip("/"):
-                raise StoreError(f"database URL {_short(redact(url))} names no database (postgresql://user@host:port/dbname)")
+                raise StoreError(M("database URL {url} names no database (postgresql://user@host:port/dbname)",
+                                   url=_short(redact(url))))
             try:
                 port = u.port
             except ValueError as exc:  # a port out of 0-65535 or not a number
-                raise StoreError(f"database URL {_short(redact(url))}: {exc}") from None
+                raise StoreError(M("database URL {url}: {problem}", url=_short(redact(url)), problem=str(exc))) from None
             return cls("postgres", dbname=unquote(u.path.lstrip("/")), host=u.hostname or "127.0.0.1",
                        port=port or 5432, user=unquote(u.username or "postgres"),
                        password=unquote(u.password or ""), schema=schema)
         if url.startswith("sqlite:///"):
             url = url[len("sqlite:///"):]
         elif "://" in url:
-            raise StoreError(f"unknown database URL {_short(redact(url))}: give a file path or postgresql://…")
+            raise StoreError(M("unknown database URL {url}: give a file path or postgresql://…", url=_short(redact(url))))
         path = str(Path(url).expanduser()) if url else url
         # what the file system could not open anyway, said plainly (not an OSError or a recursion in mkdir)
         if not path or "\x00" in path or len(path) > MAX_DB_PATH or any(
                 len(part.encode("utf-8", "surrogateescape")) > 255 for part in path.split(os.sep)):
-            raise StoreError(f"database path {_short(path)}: not a usable file name (empty, a NUL character, "
-                             f"longer than {MAX_DB_PATH} characters or a part longer than 255 bytes)")
+            raise StoreError(M("database path {path}: not a usable file name (empty, a NUL character, longer than {limit} "
+                               "characters or a part longer than 255 bytes)", path=_short(path), limit=MAX_DB_PATH))
         return cls("sqlite", path=path)
 
     def describe(self) -> str:
@@ -176,8 +178,8 @@ class Mapper:
         cls = event_class(name)
         stored_version = int(version or 1)
         if stored_version > cls.class_version:
-            raise LookupError(f"{name} v{stored_version} was written by a newer kyogikai (this one reads up to "
-                              f"v{cls.class_version}): upgrade kyogikai")
+            raise LookupError(M("{name} v{version} was written by a newer kyogikai (this one reads up to v{supported}): "
+                                "upgrade kyogikai", name=name, version=stored_version, supported=cls.class_version))
         if stored_version == cls.class_version and s.state[:1] == b"{" and len(s.state) > 2:
             head = b'{"originator_id":"%s","originator_version":%d,' % (str(s.originator_id).encode(), s.originator_version)
             return cls.model_validate_json(head + bytes(s.state[1:]))
@@ -218,8 +220,8 @@ def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int
                 out += [r[0] for r in cur.fetchall()]
     except Exception as exc:
         if any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):  # sqlite3's or psycopg's
-            raise ConflictError("conflict: someone else changed the same record at the same time; nothing was written, "
-                                "try again") from None
+            raise ConflictError(M("conflict: someone else changed the same record at the same time; nothing was written, "
+                                  "try again")) from None
         raise
     return out
 
@@ -270,9 +272,9 @@ class EventStore:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the folder for {path}: {exc.strerror}") from None
+                raise StoreError(M("cannot create the folder for {path}: {reason}", path=path, reason=exc.strerror)) from None
             if path.is_dir():
-                raise StoreError(f"database path {path} is a folder, not a file")
+                raise StoreError(M("database path {path} is a folder, not a file", path=path))
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path), SQLITE_LOCK_TIMEOUT=str(int(max(1, lock_timeout()))))
             self._construct(env)
         else:
@@ -295,7 +297,8 @@ class EventStore:
             self.factory = InfrastructureFactory.construct(env)
             self.recorder: ApplicationRecorder = self.factory.application_recorder()
         except Exception as exc:  # the library raises several kinds here
-            raise StoreError(f"cannot open the event store at {self.location.describe()}: {one_line(exc)}") from None
+            raise StoreError(M("cannot open the event store at {location}: {reason}", location=self.location.describe(),
+                                reason=one_line(exc))) from None
 
     # -- writing --------------------------------------------------------------------------------
     def append(self, events: Sequence[DomainEvent]) -> None:
@@ -353,8 +356,8 @@ class EventStore:
         try:
             return self.mapper.to_domain(s)
         except Exception as exc:
-            raise StoreError(f"the stored {where} cannot be read ({one_line(exc)[:200]}); "
-                             "'kyogikai verify' checks the log") from None
+            raise StoreError(M("the stored {where} cannot be read ({reason}); 'kyogikai verify' checks the log", where=where,
+                               reason=one_line(exc)[:200])) from None
 
     def get(self, cls: type[A], id: UUID) -> A | None:
         events = self.load(id)
@@ -413,7 +416,7 @@ def pg_setup(location: Location, create: bool = True) -> Iterator[bool]:
         conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port, user=location.user,
                                password=location.password, connect_timeout=5, autocommit=True)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
+        raise StoreError(M("cannot connect to {location}: {reason}", location=location.describe(), reason=one_line(exc))) from None
     try:
         if exists(conn):
             yield True
@@ -428,7 +431,7 @@ def pg_setup(location: Location, create: bool = True) -> Iterator[bool]:
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
     except psycopg.Error as exc:
-        raise StoreError(f"cannot set up {location.describe()}: {one_line(exc)}") from None
+        raise StoreError(M("cannot set up {location}: {reason}", location=location.describe(), reason=one_line(exc))) from None
     finally:
         conn.close()
 

@@ -9,6 +9,7 @@ import click
 
 from .. import answers as ans
 from ..app import UserError
+from ..i18n import M
 from .base import State, done, json_option, pass_app
 from .meetings import meeting
 
@@ -24,7 +25,7 @@ from .meetings import meeting
 def answer(s: State, id, member, answer, proxy, comment) -> None:
     """Record a member organisation's attendance answer on its behalf (until the meeting's first day)."""
     r = ans.record_answer(s.app, id, answer, member=member, proxy=proxy, comment=comment)
-    done(s.app, r, "recorded the answer" if r.events else "unchanged: the answer is already recorded")
+    done(s.app, r, M("recorded the answer") if r.events else M("unchanged: the answer is already recorded"))
 
 
 @meeting.command("vote")
@@ -37,7 +38,7 @@ def answer(s: State, id, member, answer, proxy, comment) -> None:
 def vote(s: State, id, item, member, vote) -> None:
     """Record a member's written vote (書面表決) on an agenda item of a meeting held in writing."""
     r = ans.cast_vote(s.app, id, item, vote, member=member)
-    done(s.app, r, "recorded the vote" if r.events else "unchanged: the vote is already recorded")
+    done(s.app, r, M("recorded the vote") if r.events else M("unchanged: the vote is already recorded"))
 
 
 @meeting.command("answers")
@@ -49,7 +50,7 @@ def vote(s: State, id, item, member, vote) -> None:
 def answers(s: State, id, as_json, as_csv, pending) -> None:
     """Every roster member with its answer or none; for a written meeting, the tally per agenda item."""
     if as_json and as_csv:
-        raise UserError("--json/--csv: give one of them")
+        raise UserError(M("--json/--csv: give one of them"))
     rep = ans.meeting_answers(s.app, id)
     if as_json:
         out = {"meeting": rep["meeting"], "counts": rep["counts"], "rows": ans.json_rows(rep, pending)}

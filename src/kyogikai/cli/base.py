@@ -13,6 +13,7 @@ from .. import dates, i18n
 from ..app import Kyogikai, Result, UserError
 from ..dates import DateError, Period
 from ..domain.formats import Format, FormatError, parse_format
+from ..i18n import M
 
 T = TypeVar("T")
 
@@ -150,13 +151,13 @@ def convert(option: str, fn: Callable[[str], T], value: str | None) -> T | None:
     try:
         return fn(value)
     except (DateError, FormatError, ValueError) as exc:
-        raise UserError(f"{option}: {exc}") from None
+        raise UserError(M("{option}: {problem}", option=option, problem=exc.args[0] if exc.args else exc)) from None
 
 
 def period_from(date: str | None, start: str | None, end: str | None, required: bool = True) -> Period | None:
     """``--date A～B`` or ``--start A [--end B]``."""
     if date and (start or end):
-        raise UserError("--date: give either --date or --start/--end, not both")
+        raise UserError(M("--date: give either --date or --start/--end, not both"))
     if date:
         return convert("--date", dates.parse_period, date)
     if start:
@@ -166,15 +167,15 @@ def period_from(date: str | None, start: str | None, end: str | None, required: 
         if e is None:
             return s
         if s.precision != e.precision:
-            raise UserError("--end: --start and --end must both be days or both be months")
+            raise UserError(M("--end: --start and --end must both be days or both be months"))
         try:
             return Period(s.start, e.end, s.precision)
         except DateError as exc:
-            raise UserError(f"--end: {exc}") from None
+            raise UserError(M("{option}: {problem}", option="--end", problem=exc.args[0])) from None
     if end:
-        raise UserError("--end: needs --start")
+        raise UserError(M("--end: needs --start"))
     if required:
-        raise UserError("--date: missing (give --date DATE_OR_PERIOD or --start/--end)")
+        raise UserError(M("--date: missing (give --date DATE_OR_PERIOD or --start/--end)"))
     return None
 
 
@@ -214,10 +215,10 @@ json_option = click.option(
 """Every command that writes events takes ``--json`` (a test walks the command tree to keep it so)."""
 
 
-def result_json(result: Result, what: str, **extra: Any) -> dict[str, Any]:
+def result_json(result: Result, what: str | M, **extra: Any) -> dict[str, Any]:
     """What a write command did, for scripts: ids, events (name, id, version, time), warnings."""
     changed = list(dict.fromkeys(str(e.originator_id) for e in result.events))
-    return {"id": str(result.id) if result.id is not None else None, "message": what, "changed": changed,
+    return {"id": str(result.id) if result.id is not None else None, "message": str(what), "changed": changed,
             "events": [{"event": type(e).__name__, "id": str(e.originator_id), "version": e.originator_version,
                         "recorded_at": e.timestamp.isoformat(), "actor": e.actor} for e in result.events],
             "warnings": [str(w) for w in result.warnings], **extra}
@@ -241,13 +242,15 @@ def wants_json() -> bool:
     return bool(state and state.json)
 
 
-def done(app: Kyogikai, result: Result, what: str, **extra: Any) -> None:
+def done(app: Kyogikai, result: Result, what: str | M, **extra: Any) -> None:
     if wants_json():
         dump_json(result_json(result, what, **extra))
         return
     for w in result.warnings:
         warn(w)
-    click.echo(f"{what} (id {str(result.id)[:8]}, {len(result.events)} event{'s' if len(result.events) != 1 else ''})")
+    n = len(result.events)
+    click.echo((M("{what} (id {id}, 1 event)", what=what, id=str(result.id)[:8]) if n == 1 else
+                M("{what} (id {id}, {count} events)", what=what, id=str(result.id)[:8], count=n)).render())
 
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")

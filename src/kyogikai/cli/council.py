@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app import UserError
+from ..i18n import M
 from ..domain.council import DOCUMENT_FONTS
 from .base import State, cli, dump_json, json_option, pass_app, result_json, wants_json, warn
 
@@ -31,22 +32,23 @@ def council_set(s: State, name: str | None, short_name: str | None, base: str | 
                 clear_short: bool, clear_base_url: bool) -> None:
     """Record new settings (one event; what is not given stays as it was)."""
     if clear_short and short_name is not None:
-        raise UserError("--short: give either --short or --clear-short")
+        raise UserError(M("--short: give either --short or --clear-short"))
     if clear_base_url and base is not None:
-        raise UserError("--base-url: give either --base-url or --clear-base-url")
+        raise UserError(M("--base-url: give either --base-url or --clear-base-url"))
     if not any([name, short_name, base, document_font, clear_short, clear_base_url]):
-        raise UserError("council set: give at least one of --name, --short, --base-url, --document-font")
+        raise UserError(M("council set: give at least one of --name, --short, --base-url, --document-font"))
     clear = [f for f, on in (("short_name", clear_short), ("base_url", clear_base_url)) if on]
     r = s.app.set_council(name=name, short_name=short_name, base_url=base, document_font=document_font, clear=clear)
     if wants_json():
-        dump_json(result_json(r, "council settings recorded" if r.events else "unchanged", council=s.app.council()))
+        dump_json(result_json(r, M("council settings recorded") if r.events else M("unchanged"), council=s.app.council()))
         return
     for w in r.warnings:
         warn(w)
     if r.events:
         c = s.app.council()
-        click.echo(f"council settings recorded: {c['name']}" + (f"（{c['short_name']}）" if c["short_name"] else "")
-                   + (f", base URL {c['base_url']}" if c["base_url"] else ""))
+        name = c["name"] + (f"（{c['short_name']}）" if c["short_name"] else "")
+        click.echo(M("council settings recorded: {name}, base URL {url}", name=name, url=c["base_url"]) if c["base_url"]
+                   else M("council settings recorded: {name}", name=name))
 
 
 @council.command("show")

@@ -9,6 +9,7 @@ import click
 
 from ..demo import run_demo
 from ..files import output_folder
+from ..i18n import M
 from .base import State, cli, pass_app
 
 
@@ -26,12 +27,12 @@ def demo(s: State, directory: str) -> None:
     say = (lambda msg: click.echo(f"demo: {msg}", err=True)) if sys.stderr.isatty() else None
     out = run_demo(folder, explicit_db, say)
     db = out.db
-    click.echo(f"demo store:   {db}")
-    click.echo(f"report (text): {out.report_text}")
-    click.echo(f"report (docx): {out.report_docx}")
+    click.echo(M("demo store:   {db}", db=db))
+    click.echo(M("report (text): {file}", file=out.report_text))
+    click.echo(M("report (docx): {file}", file=out.report_docx))
     click.echo("")
-    click.echo("next:")
+    click.echo(M("next:"))
     click.echo(f"  kyogikai --db {db} meetings --fiscal-year 2023")
     click.echo(f"  kyogikai --db {db} report --fiscal-year 2023 --format html -o report.html")
-    click.echo(f"  kyogikai --db {db} serve            # calendar feeds and web page on http://127.0.0.1:8000/")
-    click.echo(f"  kyogikai --db {db} export-feeds feeds/   # every public feed as a static .ics file")
+    click.echo(f"  kyogikai --db {db} serve            " + M("# calendar feeds and web page on http://127.0.0.1:8000/").render())
+    click.echo(f"  kyogikai --db {db} export-feeds feeds/   " + M("# every public feed as a static .ics file").render())

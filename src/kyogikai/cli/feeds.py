@@ -27,7 +27,7 @@ def _base(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
         return base_url(value, default)
     except BaseURLError as exc:
         source = "--base-url" if value is not None else BASE_URL_ENV if os.environ.get(BASE_URL_ENV) else "--host"
-        raise UserError(f"{source}: {exc}") from None
+        raise UserError(M("{option}: {problem}", option=source, problem=exc.args[0] if exc.args else exc)) from None
 
 
 def _stored_or(s: State, value: str | None) -> str | None:
@@ -65,7 +65,7 @@ def feed(s: State, body: str | None, programme: str | None, member: str | None, 
         sys.stdout.buffer.flush()
         return
     write_output(output, f.body, option="--output", mtime=f.last_modified.timestamp() if f.last_modified else None)
-    click.echo(f"wrote {output} ({len(f.body)} bytes)")
+    click.echo(M("wrote {file} ({size} bytes)", file=output, size=len(f.body)))
 
 
 @cli.command("export-feeds")
@@ -91,11 +91,13 @@ def export_feeds(s: State, directory: str, base: str | None) -> None:
         db, actor = s.db, s.actor_name
         pages = export_pages(lambda: Kyogikai(db, actor), url, folder)
     except OSError as exc:
-        raise FileSystemError(f"directory: cannot write under {shown}: {exc.strerror or exc}") from None
-    click.echo(f"feeds in {directory}: {counts['written']} written, {counts['unchanged']} unchanged, "
-               f"{counts['removed']} removed")
-    click.echo(f"pages in {directory}: {pages['written']} written, {pages['unchanged']} unchanged, "
-               f"{pages['removed']} removed (serve {directory} at {url})")
+        raise FileSystemError(M("directory: cannot write under {folder}: {reason}", folder=shown,
+                                reason=exc.strerror or str(exc))) from None
+    click.echo(M("feeds in {folder}: {written} written, {unchanged} unchanged, {removed} removed", folder=directory,
+                 written=counts["written"], unchanged=counts["unchanged"], removed=counts["removed"]))
+    click.echo(M("pages in {folder}: {written} written, {unchanged} unchanged, {removed} removed (serve {folder} at {url})",
+                 folder=directory, written=pages["written"], unchanged=pages["unchanged"], removed=pages["removed"],
+                 url=url))
 
 
 @cli.command("serve")
@@ -124,7 +126,8 @@ def serve(s: State, host: str, port: int, base: str | None, access_log: bool) ->
     if not local and (given is None or is_loopback(url)):
         warn(M("serving on {host} without a public base URL: pages and feeds link to {url}; give --base-url or "
                "record it with 'kyogikai council set --base-url URL'", host=host, url=url))
-    click.echo(f"serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", err=True)
+    click.echo(M("serving on http://{host}:{port} (feeds and links use {url}); Ctrl+C stops", host=host, port=port, url=url),
+               err=True)
     if not local and not url.startswith("https://"):
         warn(M("serving on {host} with the http base URL {url}: console passwords and session cookies would travel "
                "in clear; put an https proxy in front and give --base-url https://…", host=host, url=url))
@@ -139,14 +142,15 @@ def _check_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UserError(f"--host: cannot resolve {host!r}: {exc}") from None
+        raise UserError(M("--host: cannot resolve {host!r}: {reason}", host=host, reason=str(exc))) from None
     family, _, _, _, addr = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(addr)
         except OSError as exc:
-            raise UserError(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise UserError(M("--port: cannot listen on {host}:{port}: {reason}", host=host, port=port,
+                                reason=exc.strerror or str(exc))) from None
 
 
 @cli.group("token")
@@ -169,10 +173,12 @@ def token_issue(s: State, member: str, label: str | None, base: str | None) -> N
     if is_loopback(url):
         issued.result.warnings.append(_loopback_warning(url))
     if wants_json():
-        dump_json(result_json(issued.result, f"issued private feed token for {issued.member}", member=issued.member,
-                              url=links.url, webcal=links.webcal, google=links.google, answers=answers_page))
+        dump_json(result_json(issued.result, M("issued private feed token for {member}", member=issued.member),
+                              member=issued.member, url=links.url, webcal=links.webcal, google=links.google,
+                              answers=answers_page))
         return
-    click.echo(f"issued private feed token {str(issued.result.id)[:8]} for {issued.member}; the URL is shown only now:")
+    click.echo(M("issued private feed token {id} for {member}; the URL is shown only now:",
+                 id=str(issued.result.id)[:8], member=issued.member))
     click.echo(f"  {links.url}")
     click.echo(f"  {links.webcal}")
     click.echo(f"  {links.google}")
@@ -190,9 +196,9 @@ def token_revoke(s: State, id: str, reason: str | None) -> None:
     """Revoke a token by the id shown by 'token list'; its URL answers 404 from then on."""
     result = s.app.revoke_token(id, reason)
     if wants_json():
-        dump_json(result_json(result, "revoked token"))
+        dump_json(result_json(result, M("revoked token {id}", id=str(result.id)[:8])))
         return
-    click.echo(f"revoked token {str(result.id)[:8]}")
+    click.echo(M("revoked token {id}", id=str(result.id)[:8]))
 
 
 @token.command("list")
@@ -211,7 +217,7 @@ def token_list(s: State, member: str | None, as_json: bool, utc: bool) -> None:
         dump_json(rows)
         return
     if not rows:
-        click.echo("(none)")
+        click.echo(M("(none)"))
     for r in rows:
         state = f"revoked {format_time(r['revoked_at'], utc)} by {r['revoked_by']}" if r["revoked_at"] else "active"
         click.echo(f"{r['id'][:8]}  {r['member']}  {r['label'] or '-'}  issued {format_time(r['issued_at'], utc)} "

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 import click
 
 from ..domain.events import DomainEvent
-from ..i18n import _
+from ..i18n import M, _
 from .base import State, cli, dump_json, format_time, local_time, pass_app
 from .progress import progress
 
@@ -91,7 +91,7 @@ def history(s: State, ref: str, as_json: bool, utc: bool) -> None:
 def sync(s: State) -> None:
     """Bring every read model up to date with the log."""
     n = s.app.sync(progress(_("catching up")))
-    click.echo(f"read models current ({n} new event{'s' if n != 1 else ''} applied)")
+    click.echo(M("read models current ({count} new event(s) applied)", count=n))
 
 
 @cli.command("rebuild")
@@ -99,7 +99,7 @@ def sync(s: State) -> None:
 def rebuild(s: State) -> None:
     """Recreate every read model from the whole log."""
     n = s.app.rebuild(progress(_("rebuilding")))
-    click.echo(f"rebuilt read models from {n} event{'s' if n != 1 else ''}")
+    click.echo(M("rebuilt read models from {count} event(s)", count=n))
 
 
 @cli.command("follow")
@@ -114,7 +114,7 @@ def follow(s: State, interval: float, once: bool) -> None:
     while True:
         n = app.sync()
         if n:
-            click.echo(f"applied {n} event{'s' if n != 1 else ''} (log position {app.store.max_position()})")
+            click.echo(M("applied {count} event(s) (log position {position})", count=n, position=app.store.max_position()))
         if once:
             return
         time.sleep(interval)

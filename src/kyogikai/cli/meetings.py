@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..app import UserError
+from ..i18n import M
 from ..domain.events import MAX_COUNT, MAX_ORDER
 from ..domain.formats import label_of
 from ..domain.meeting import KIND_LABELS, AuditMode, Kind
@@ -43,7 +44,8 @@ def _schedule(s: State, kind: str, body, programme, date, start, end, start_time
                        modes=modes, agenda=agenda, answer_by=date_from("--answer-by", answer_by))
     row = s.app.meetings()
     item = next(m for m in row if m["id"] == str(r.id))
-    done(s.app, r, f"scheduled {item['label']} ({item['dates']}{'、' + (label_of(f, label) or '') if f else ''})",
+    done(s.app, r, M("scheduled {label} ({dates})", label=item["label"],
+                      dates=item["dates"] + ("、" + (label_of(f, label) or "") if f else "")),
          label=item["label"], dates=item["dates"])
 
 
@@ -76,9 +78,9 @@ def meeting_schedule(s: State, body, date, start, end, start_time, end_time, ord
                      agenda, refers_vote, refers_redelib, answer_by) -> None:
     """Schedule a meeting of a body."""
     if refers_vote and refers_redelib:
-        raise UserError("--vote/--redeliberation: give one of them")
+        raise UserError(M("--vote/--redeliberation: give one of them"))
     if fmt is None:
-        raise UserError("--format: missing (web, written, in_person, hybrid, video, documents or a report label)")
+        raise UserError(M("--format: missing (web, written, in_person, hybrid, video, documents or a report label)"))
     kind = "vote" if refers_vote else "redeliberation" if refers_redelib else "meeting"
     _schedule(s, kind, body, None, date, start, end, start_time, end_time, ordinal, part, series, title, None,
               refers_vote or refers_redelib, fmt, venue, agenda, (), answer_by)
@@ -119,7 +121,7 @@ def lifecycle(group: click.Group) -> None:
         """Move to another date or period (same id; feeds raise SEQUENCE)."""
         r = s.app.reschedule(id, period_from(date, start, end), time_from("--start-time", start_time),
                              time_from("--end-time", end_time), reason)
-        done(s.app, r, "rescheduled")
+        done(s.app, r, M("rescheduled"))
 
     @group.command("change")
     @json_option
@@ -139,11 +141,11 @@ def lifecycle(group: click.Group) -> None:
         if fmt is not None:
             changes["format"], changes["format_label"] = format_from(fmt)
         if answer_by is not None:
-            done(s.app, s.app.change_with_deadline(id, date_from("--answer-by", answer_by), **changes), "changed")
+            done(s.app, s.app.change_with_deadline(id, date_from("--answer-by", answer_by), **changes), M("changed"))
             return
         if not changes:
-            raise UserError("change: give --title, --format, --venue or --answer-by")
-        done(s.app, s.app.change_details(id, **changes), "changed")
+            raise UserError(M("change: give --title, --format, --venue or --answer-by"))
+        done(s.app, s.app.change_details(id, **changes), M("changed"))
 
     @group.command("cancel")
     @json_option
@@ -152,7 +154,7 @@ def lifecycle(group: click.Group) -> None:
     @pass_app
     def cancel(s: State, id, reason) -> None:
         """Cancel (it stays in the record as cancelled)."""
-        done(s.app, s.app.cancel(id, reason), "cancelled")
+        done(s.app, s.app.cancel(id, reason), M("cancelled"))
 
     @group.command("reinstate")
     @json_option
@@ -160,7 +162,7 @@ def lifecycle(group: click.Group) -> None:
     @pass_app
     def reinstate(s: State, id) -> None:
         """Undo a cancellation made by mistake."""
-        done(s.app, s.app.reinstate(id), "reinstated")
+        done(s.app, s.app.reinstate(id), M("reinstated"))
 
     @group.command("hold")
     @json_option
@@ -171,7 +173,7 @@ def lifecycle(group: click.Group) -> None:
         """Record it as held (with the actual dates when they differ)."""
         r = s.app.hold(id, period_from(date, start, end, required=False), time_from("--start-time", start_time),
                        time_from("--end-time", end_time))
-        done(s.app, r, "recorded as held")
+        done(s.app, r, M("recorded as held"))
 
     @group.group("agenda")
     def agenda() -> None:
@@ -183,7 +185,7 @@ def lifecycle(group: click.Group) -> None:
     @click.argument("items", nargs=-1, required=True)
     @pass_app
     def agenda_add(s: State, id, items) -> None:
-        done(s.app, s.app.add_agenda(id, items), f"added {len(items)} agenda item(s)")
+        done(s.app, s.app.add_agenda(id, items), M("added {count} agenda item(s)", count=len(items)))
 
     @agenda.command("withdraw")
     @json_option
@@ -191,7 +193,7 @@ def lifecycle(group: click.Group) -> None:
     @click.argument("item")
     @pass_app
     def agenda_withdraw(s: State, id, item) -> None:
-        done(s.app, s.app.withdraw_agenda(id, item), "withdrew the agenda item")
+        done(s.app, s.app.withdraw_agenda(id, item), M("withdrew the agenda item"))
 
     @agenda.command("outcome")
     @json_option
@@ -201,7 +203,7 @@ def lifecycle(group: click.Group) -> None:
     @pass_app
     def agenda_outcome(s: State, id, item, outcome) -> None:
         """Record an item's outcome (原案どおり承認 …); ITEM is its number or text."""
-        done(s.app, s.app.record_outcome(id, item, outcome), "recorded the outcome")
+        done(s.app, s.app.record_outcome(id, item, outcome), M("recorded the outcome"))
 
     @group.command("attendance")
     @json_option
@@ -217,8 +219,9 @@ def lifecycle(group: click.Group) -> None:
         entries = [(m, st) for st, ms in (("present", present), ("absent", absent), ("replied", replied),
                                           ("no_reply", no_reply)) for m in ms]
         if not entries:
-            raise UserError("attendance: give --present, --absent, --replied or --no-reply")
-        done(s.app, s.app.record_attendance(id, entries, guest=guest), f"recorded attendance of {len(entries)} member(s)")
+            raise UserError(M("attendance: give --present, --absent, --replied or --no-reply"))
+        done(s.app, s.app.record_attendance(id, entries, guest=guest),
+             M("recorded attendance of {count} member(s)", count=len(entries)))
 
     @group.command("participants")
     @json_option
@@ -228,7 +231,7 @@ def lifecycle(group: click.Group) -> None:
     @pass_app
     def participants(s: State, id, members, guest) -> None:
         """Record the member organisations that took part."""
-        done(s.app, s.app.record_participation(id, members, guest=guest), f"recorded {len(members)} participant(s)")
+        done(s.app, s.app.record_participation(id, members, guest=guest), M("recorded {count} participant(s)", count=len(members)))
 
     @group.command("result")
     @json_option
@@ -241,7 +244,8 @@ def lifecycle(group: click.Group) -> None:
     @pass_app
     def result(s: State, id, member, mails_sent, links_opened, reported, guest) -> None:
         """Record a drill result for one member organisation."""
-        done(s.app, s.app.record_drill_result(id, member, mails_sent, links_opened, reported, guest=guest), "recorded the result")
+        done(s.app, s.app.record_drill_result(id, member, mails_sent, links_opened, reported, guest=guest),
+             M("recorded the result"))
 
 
 lifecycle(meeting)
@@ -263,7 +267,7 @@ def meetings(s: State, fiscal_year, body, kind, as_json) -> None:
         dump_json(items)
         return
     if not items:
-        click.echo("(none)")
+        click.echo(M("(none)"))
         return
     for i in items:
         fmt = label_of(i["format"], i["format_label"]) or ""

@@ -9,6 +9,7 @@ import click
 from ..domain.events import MAX_ORDER
 from ..domain.organisation import BodyKind, MemberClass, MemberKind, SECTION_TITLES, Section
 from ..projections import organisation as org_rm
+from ..i18n import M
 from .base import State, cli, date_from, done, dump_json, json_option, pass_app, result_json, wants_json
 
 BODY_KINDS = click.Choice([k.value for k in BodyKind])
@@ -28,7 +29,7 @@ def programme() -> None:
 @click.option("--description", help="Standing description.")
 @pass_app
 def programme_create(s: State, name: str, section: str, order: int, description: str | None) -> None:
-    done(s.app, s.app.create_programme(name, section, order, description), f"created programme {name}")
+    done(s.app, s.app.create_programme(name, section, order, description), M("created programme {name}", name=name))
 
 
 @programme.command("rename")
@@ -37,7 +38,8 @@ def programme_create(s: State, name: str, section: str, order: int, description:
 @click.argument("new_name")
 @pass_app
 def programme_rename(s: State, name: str, new_name: str) -> None:
-    done(s.app, s.app.rename_programme(name, new_name), f"renamed programme {name} to {new_name}")
+    done(s.app, s.app.rename_programme(name, new_name), M("renamed programme {name} to {new_name}", name=name,
+                                                                               new_name=new_name))
 
 
 @programme.command("describe")
@@ -46,7 +48,7 @@ def programme_rename(s: State, name: str, new_name: str) -> None:
 @click.argument("description", required=False)
 @pass_app
 def programme_describe(s: State, name: str, description: str | None) -> None:
-    done(s.app, s.app.describe_programme(name, description), f"described programme {name}")
+    done(s.app, s.app.describe_programme(name, description), M("described programme {name}", name=name))
 
 
 @programme.command("reorder")
@@ -65,7 +67,7 @@ def programme_reorder(s: State, name: str, order: int) -> None:
 @click.option("--on", "on", required=True, help="Date of dissolution.")
 @pass_app
 def programme_dissolve(s: State, name: str, on: str) -> None:
-    done(s.app, s.app.dissolve_programme(name, date_from("--on", on)), f"dissolved programme {name}")  # type: ignore[arg-type]
+    done(s.app, s.app.dissolve_programme(name, date_from("--on", on)), M("dissolved programme {name}", name=name))  # type: ignore[arg-type]
 
 
 @cli.group()
@@ -88,7 +90,7 @@ def body_create(s: State, name: str, programme: str | None, parent: str | None, 
                 inline: bool, non_public: bool, description: str | None) -> None:
     r = s.app.create_body(name, programme=programme, parent=parent, kind=kind, order=order, inline=inline,
                           public=not non_public, description=description)
-    done(s.app, r, f"created body {name}")
+    done(s.app, r, M("created body {name}", name=name))
 
 
 @body.command("rename")
@@ -97,7 +99,7 @@ def body_create(s: State, name: str, programme: str | None, parent: str | None, 
 @click.argument("new_name")
 @pass_app
 def body_rename(s: State, name: str, new_name: str) -> None:
-    done(s.app, s.app.rename_body(name, new_name), f"renamed body {name} to {new_name}")
+    done(s.app, s.app.rename_body(name, new_name), M("renamed body {name} to {new_name}", name=name, new_name=new_name))
 
 
 @body.command("describe")
@@ -106,7 +108,7 @@ def body_rename(s: State, name: str, new_name: str) -> None:
 @click.argument("description", required=False)
 @pass_app
 def body_describe(s: State, name: str, description: str | None) -> None:
-    done(s.app, s.app.describe_body(name, description), f"described body {name}")
+    done(s.app, s.app.describe_body(name, description), M("described body {name}", name=name))
 
 
 @body.command("visibility")
@@ -115,7 +117,8 @@ def body_describe(s: State, name: str, description: str | None) -> None:
 @click.argument("visibility", type=click.Choice(["public", "non-public"]))
 @pass_app
 def body_visibility(s: State, name: str, visibility: str) -> None:
-    done(s.app, s.app.set_body_public(name, visibility == "public"), f"body {name} is now {visibility}")
+    done(s.app, s.app.set_body_public(name, visibility == "public"), M("body {name} is now public", name=name) if visibility == "public"
+         else M("body {name} is now non-public", name=name))
 
 
 @body.command("reorder")
@@ -134,7 +137,7 @@ def body_reorder(s: State, name: str, order: int) -> None:
 @click.option("--on", "on", required=True, help="Date of dissolution.")
 @pass_app
 def body_dissolve(s: State, name: str, on: str) -> None:
-    done(s.app, s.app.dissolve_body(name, date_from("--on", on)), f"dissolved body {name}")  # type: ignore[arg-type]
+    done(s.app, s.app.dissolve_body(name, date_from("--on", on)), M("dissolved body {name}", name=name))  # type: ignore[arg-type]
 
 
 @cli.group()
@@ -151,7 +154,7 @@ def member() -> None:
 @click.option("--code", help="全国地方公共団体コード (6 digits).")
 @pass_app
 def member_create(s: State, name: str, kind: str, member_class: str, code: str | None) -> None:
-    done(s.app, s.app.create_member(name, kind, member_class, code), f"created member {name}")
+    done(s.app, s.app.create_member(name, kind, member_class, code), M("created member {name}", name=name))
 
 
 @member.command("rename")
@@ -161,7 +164,8 @@ def member_create(s: State, name: str, kind: str, member_class: str, code: str |
 @click.option("--on", "on", help="Date the new name took effect (e.g. a municipal merger).")
 @pass_app
 def member_rename(s: State, name: str, new_name: str, on: str | None) -> None:
-    done(s.app, s.app.rename_member(name, new_name, date_from("--on", on)), f"renamed member {name} to {new_name}")
+    done(s.app, s.app.rename_member(name, new_name, date_from("--on", on)), M("renamed member {name} to {new_name}", name=name,
+                                                                                               new_name=new_name))
 
 
 @member.command("dissolve")
@@ -170,7 +174,7 @@ def member_rename(s: State, name: str, new_name: str, on: str | None) -> None:
 @click.option("--on", "on", required=True)
 @pass_app
 def member_dissolve(s: State, name: str, on: str) -> None:
-    done(s.app, s.app.dissolve_member(name, date_from("--on", on)), f"dissolved member {name}")  # type: ignore[arg-type]
+    done(s.app, s.app.dissolve_member(name, date_from("--on", on)), M("dissolved member {name}", name=name))  # type: ignore[arg-type]
 
 
 @member.command("join")
@@ -182,7 +186,7 @@ def member_dissolve(s: State, name: str, on: str) -> None:
 @pass_app
 def member_join(s: State, name: str, body: str | None, programme: str | None, since: str) -> None:
     r = s.app.join(name, body=body, programme=programme, since=date_from("--since", since))  # type: ignore[arg-type]
-    done(s.app, r, f"{name} joined {body or programme}")
+    done(s.app, r, M("{name} joined {group}", name=name, group=body or programme))
 
 
 @member.command("leave")
@@ -194,7 +198,7 @@ def member_join(s: State, name: str, body: str | None, programme: str | None, si
 @pass_app
 def member_leave(s: State, name: str, body: str | None, programme: str | None, on: str) -> None:
     r = s.app.join(name, body=body, programme=programme, since=date_from("--on", on), leave=True)  # type: ignore[arg-type]
-    done(s.app, r, f"{name} left {body or programme}")
+    done(s.app, r, M("{name} left {group}", name=name, group=body or programme))
 
 
 @cli.command("bodies")

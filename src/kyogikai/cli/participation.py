@@ -9,6 +9,7 @@ import click
 
 from .. import participation as pt
 from ..files import write_output
+from ..i18n import M
 from .base import State, cli, fiscal_year_from, pass_app
 
 
@@ -31,7 +32,7 @@ def participation(s: State, member: str | None, body: str | None, fiscal_year: s
     data = pt.render(rep, fmt)
     if output is not None:
         write_output(output, data, option="--output")
-        click.echo(f"wrote {output}")
+        click.echo(M("wrote {file}", file=output))
         return
     out = sys.stdout
     buffer = getattr(out, "buffer", None)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..app import Result, UserError
+from ..i18n import M
 from ..domain.council import DOCUMENT_FONTS
 from ..domain.text import one_line, short
 from ..files import decode_text, read_input
@@ -38,7 +39,7 @@ def report(s: State, fiscal_year: str, fmt: str, output: Path | None, as_of: str
     if output is None and out is not None:
         click.echo(out, nl=False)
     elif output is not None:
-        click.echo(f"wrote {output}", err=True)
+        click.echo(M("wrote {file}", file=output), err=True)
 
 
 @cli.command("import-report")
@@ -74,11 +75,12 @@ def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: 
     for line in problems:
         click.echo(line, err=True)
     if result.events == 0:
-        click.echo(f"nothing to import: the store already holds every fact of {file.name} "
-                   f"({result.unchanged} items unchanged)")
+        click.echo(M("nothing to import: the store already holds every fact of {file} ({unchanged} items unchanged)",
+                     file=file.name, unchanged=result.unchanged))
     else:
-        click.echo(f"imported {file.name}: {result.created} items created, {result.updated} updated, "
-                   f"{result.unchanged} unchanged, {result.events} events written")
+        click.echo(M("imported {file}: {created} items created, {updated} updated, {unchanged} unchanged, {events} events "
+                     "written", file=file.name, created=result.created, updated=result.updated,
+                     unchanged=result.unchanged, events=result.events))
 
 
 def import_json(s: State, before: int, what: str, warnings: list, **extra: object) -> None:
@@ -118,6 +120,6 @@ def narrative_set(s: State, fiscal_year: str, programme: str | None, body: str |
         paras += [one_line(p, f"--file paragraph {i}")
                   for i, p in enumerate((p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()), start=1)]
     if not paras:
-        raise UserError("paragraphs: give at least one paragraph (or --file)")
+        raise UserError(M("paragraphs: give at least one paragraph (or --file)"))
     r = s.app.write_narrative(fiscal_year_from(fiscal_year), paras, body=body, programme=programme)  # type: ignore[arg-type]
-    done(s.app, r, f"narrative written ({len(paras)} paragraph(s))", paragraphs=len(paras))
+    done(s.app, r, M("narrative written ({count} paragraph(s))", count=len(paras)), paragraphs=len(paras))

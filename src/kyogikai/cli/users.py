@@ -13,6 +13,7 @@ import click
 
 from ..accounts import Accounts
 from ..app import UserError
+from ..i18n import M, _
 from ..domain.users import ROLE_LABELS, Role
 from .base import State, cli, dump_json, json_option, pass_app, written_since
 
@@ -21,14 +22,14 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            raise UserError("--password-stdin: nothing on stdin")
+            raise UserError(M("--password-stdin: nothing on stdin"))
         return line.rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise UserError("password: stdin is not a terminal; use --password-stdin")
-    first = click.prompt("Password (at least 12 characters)", hide_input=True, err=True)
-    second = click.prompt("Again", hide_input=True, err=True)
+        raise UserError(M("password: stdin is not a terminal; use --password-stdin"))
+    first = click.prompt(_("Password (at least 12 characters)"), hide_input=True, err=True)
+    second = click.prompt(_("Again"), hide_input=True, err=True)
     if first != second:
-        raise UserError("password: the two entries differ; nothing was written")
+        raise UserError(M("password: the two entries differ; nothing was written"))
     return first
 
 
@@ -50,7 +51,7 @@ def user_add(s: State, name: str, role: str, password_stdin: bool) -> None:
     before = s.app.store.max_position()
     n = Accounts(s.app).add(name, role, pw)
     if not written_since(s.app, before, f"added user {n} ({role})", user=n, role=role):
-        click.echo(f"added user {n} ({role})")
+        click.echo(M("added user {name} ({role})", name=n, role=role))
 
 
 @user.command("list")
@@ -63,7 +64,7 @@ def user_list(s: State, as_json: bool) -> None:
         dump_json(rows)
         return
     if not rows:
-        click.echo("(none)")
+        click.echo(M("(none)"))
     for r in rows:
         state = "active" if r["active"] else "disabled"
         click.echo(f"{r['name']}  {r['role']} ({ROLE_LABELS[Role(r['role'])]})  {state}"
@@ -80,7 +81,7 @@ def user_role(s: State, name: str, role: str) -> None:
     before = s.app.store.max_position()
     n = Accounts(s.app).set_role(name, role)
     if not written_since(s.app, before, f"user {n} is now {role}", user=n, role=role):
-        click.echo(f"user {n} is now {role}")
+        click.echo(M("user {name} is now {role}", name=n, role=role))
 
 
 @user.command("disable")
@@ -92,7 +93,7 @@ def user_disable(s: State, name: str) -> None:
     before = s.app.store.max_position()
     n = Accounts(s.app).disable(name)
     if not written_since(s.app, before, f"disabled user {n}", user=n):
-        click.echo(f"disabled user {n}")
+        click.echo(M("disabled user {name}", name=n))
 
 
 @user.command("password")
@@ -106,4 +107,4 @@ def user_password(s: State, name: str, password_stdin: bool) -> None:
     before = s.app.store.max_position()
     n = Accounts(s.app).set_password(name, pw)     # credentials are not events: none is written
     if not written_since(s.app, before, f"set the password of {n}", user=n):
-        click.echo(f"set the password of {n}")
+        click.echo(M("set the password of {name}", name=n))

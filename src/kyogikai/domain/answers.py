@@ -43,6 +43,8 @@ from enum import Enum
 from typing import Iterable
 from uuid import UUID
 
+from ..dates import format_date
+from ..i18n import M, N_
 from .events import Aggregate, DomainError, DomainEvent, stable_id
 from .formats import Format
 from .meeting import Meeting, Status
@@ -75,11 +77,11 @@ PASSED, REJECTED = "可決", "否決"
 
 
 class AnswerRefused(DomainError):
-    """A rule refused an answer or vote; ``ja`` is the same message for the member's page."""
+    """A rule refused an answer or vote; the member's page words it its own way (the catalogue's
+    ``member page`` context, see :mod:`kyogikai.web.answers`)."""
 
-    def __init__(self, message: str, ja: str) -> None:
+    def __init__(self, message: M) -> None:
         super().__init__(message)
-        self.ja = ja
 
 
 class AnswerDeadlineSet(DomainEvent):
@@ -106,14 +108,17 @@ class WrittenVoteCast(DomainEvent):
     token_id: UUID | None = None
 
 
-def _clean(value: str | None, what: str, ja: str, limit: int) -> str | None:
+_TOO_LONG = {"proxy": N_("proxy: at most {limit} characters"), "comment": N_("comment: at most {limit} characters")}
+
+
+def _clean(value: str | None, what: str, limit: int) -> str | None:
     if value is None:
         return None
     value = " ".join(value.split())
     if not value:
         return None
     if len(value) > limit:
-        raise AnswerRefused(f"{what}: at most {limit} characters", f"{ja}は{limit}文字以内で入力してください。")
+        raise AnswerRefused(M(_TOO_LONG[what], limit=limit))
     return value
 
 
@@ -139,9 +144,9 @@ def closed_reason(meeting: Meeting, today: dt.date) -> str | None:
 
 
 CLOSED_TEXT = {
-    "cancelled": ("the meeting was cancelled; it takes no answers", "この会議は中止されたため、回答できません。"),
-    "held": ("the meeting is recorded as held; it takes no answers", "この会議は開催済みのため、回答できません。"),
-    "past": ("the meeting has begun or is past; it takes no answers", "この会議は開催日を過ぎたため、回答できません。"),
+    "cancelled": N_("the meeting was cancelled; it takes no answers"),
+    "held": N_("the meeting is recorded as held; it takes no answers"),
+    "past": N_("the meeting has begun or is past; it takes no answers"),
 }
 
 
@@ -195,10 +200,11 @@ class AnswerSheet(Aggregate):
         self._check_meeting(meeting)
         if is_written(meeting):
             if answer_by > meeting.period.end:
-                raise DomainError(f"--answer-by: {answer_by} is after the written deliberation's last day "
-                                  f"{meeting.period.end}")
+                raise DomainError(M("--answer-by: {answer_by} is after the written deliberation's last day {end}",
+                                    answer_by=answer_by, end=meeting.period.end))
         elif answer_by >= meeting.period.start:
-            raise DomainError(f"--answer-by: {answer_by} is not before the meeting's first day {meeting.period.start}")
+            raise DomainError(M("--answer-by: {answer_by} is not before the meeting's first day {start}", answer_by=answer_by,
+                                start=meeting.period.start))
         if answer_by == self.answer_by:
             return
         self.trigger(AnswerDeadlineSet, actor, meeting_id=meeting.id, answer_by=answer_by)
@@ -209,26 +215,22 @@ class AnswerSheet(Aggregate):
     # -- shared checks ---------------------------------------------------------------------------
     def _check_meeting(self, meeting: Meeting) -> None:
         if self.id != self.id_for(meeting.id):
-            raise DomainError("answer sheet of another meeting")
+            raise DomainError(M("answer sheet of another meeting"))
         if not meeting.kind.is_meeting or meeting.body_id is None:
-            raise AnswerRefused(f"answers: a {meeting.kind.value} takes no answers (only meetings of a body do)",
-                                "この行事は出欠回答の対象ではありません。")
+            raise AnswerRefused(M("answers: a {kind} takes no answers (only meetings of a body do)", kind=M(meeting.kind.value)))
 
     def _check_open(self, meeting: Meeting, member_id: UUID, roster: frozenset[UUID] | set[UUID], via: Via,
                     today: dt.date) -> None:
         self._check_meeting(meeting)
         if member_id not in roster:
-            raise AnswerRefused("member: not on the body's roster at the meeting's date; only its members answer",
-                                "この団体はこの会議の構成団体ではないため、回答できません。")
+            raise AnswerRefused(M("member: not on the body's roster at the meeting's date; only its members answer"))
         why = closed_reason(meeting, today)
         if why:
-            en, ja = CLOSED_TEXT[why]
-            raise AnswerRefused(en, ja)
+            raise AnswerRefused(M(CLOSED_TEXT[why]))
         deadline = self.deadline(meeting)
         if via is Via.MEMBER and today > deadline:
-            raise AnswerRefused(f"answer: the deadline {deadline} has passed; only the secretariat can change it now",
-                                f"回答期限（{deadline.year}年{deadline.month}月{deadline.day}日）を過ぎたため、"
-                                "変更は事務局にご連絡ください。")
+            raise AnswerRefused(M("answer: the deadline {deadline} ({era_date}) has passed; only the secretariat can change "
+                                  "it now", deadline=deadline, era_date=format_date(deadline)))
 
     # -- attendance answers ----------------------------------------------------------------------
     def answer(self, meeting: Meeting, member_id: UUID, roster: frozenset[UUID] | set[UUID], answer: Answer,
@@ -237,15 +239,13 @@ class AnswerSheet(Aggregate):
         """Record a member's attendance answer; False when it is the same as the current one (nothing written)."""
         self._check_open(meeting, member_id, roster, via, today)
         if is_written(meeting):
-            raise AnswerRefused("answer: the meeting is held in writing; members vote on its items (meeting vote)",
-                                "書面開催の会議です。議案ごとに表決してください。")
-        proxy = _clean(proxy, "proxy", "代理出席者", PROXY_MAX)
-        comment = _clean(comment, "comment", "連絡事項", COMMENT_MAX)
+            raise AnswerRefused(M("answer: the meeting is held in writing; members vote on its items (meeting vote)"))
+        proxy = _clean(proxy, "proxy", PROXY_MAX)
+        comment = _clean(comment, "comment", COMMENT_MAX)
         if answer is Answer.PROXY and not proxy:
-            raise AnswerRefused("proxy: give the name of who attends on the member's behalf",
-                                "代理出席の場合は、代理出席者の氏名を入力してください。")
+            raise AnswerRefused(M("proxy: give the name of who attends on the member's behalf"))
         if answer is not Answer.PROXY and proxy:
-            raise AnswerRefused("proxy: only with the answer proxy", "代理出席者は「代理出席」のときだけ入力してください。")
+            raise AnswerRefused(M("proxy: only with the answer proxy"))
         if self.answers.get(member_id) == (answer, proxy, comment):
             return False
         self.trigger(AttendanceAnswered, actor, meeting_id=meeting.id, member_id=member_id, answer=answer,
@@ -261,13 +261,11 @@ class AnswerSheet(Aggregate):
         """Record a member's vote on the agenda item numbered ``item_number``; False when unchanged."""
         self._check_meeting(meeting)
         if not is_written(meeting):
-            raise AnswerRefused("vote: the meeting is not held in writing; votes are for written deliberations",
-                                "この会議は書面開催ではないため、書面表決はできません。")
+            raise AnswerRefused(M("vote: the meeting is not held in writing; votes are for written deliberations"))
         current = [k for k, v in meeting.agenda.items() if not v["withdrawn"]]
         if isinstance(item_number, bool) or not isinstance(item_number, int) or not 1 <= item_number <= len(current):
-            raise AnswerRefused(f"--item: no agenda item {item_number!r}; the items are numbered 1..{len(current)}"
-                                if current else "--item: the meeting has no agenda items",
-                                "指定された議案はありません。")
+            raise AnswerRefused(M("--item: no agenda item {number!r}; the items are numbered 1..{count}", number=item_number,
+                                  count=len(current)) if current else M("--item: the meeting has no agenda items"))
         self._check_open(meeting, member_id, roster, via, today)
         item_id = current[item_number - 1]
         if self.votes.get((item_id, member_id)) is vote:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import M, N_
 from .events import Aggregate, DomainError, DomainEvent, stable_id
 
 DEFAULT_NAME = "協議会"
@@ -34,14 +35,20 @@ class CouncilSettingsChanged(DomainEvent):
     document_font: str = "yu"
 
 
+_EMPTY = {"--name": N_("--name: is empty"), "--short": N_("--short: is empty"), "--base-url": N_("--base-url: is empty")}
+_LONG = {"--name": N_("--name: longer than {limit} characters ({length:,})"),
+         "--short": N_("--short: longer than {limit} characters ({length:,})"),
+         "--base-url": N_("--base-url: longer than {limit} characters ({length:,})")}
+
+
 def _text(value: str | None, what: str, limit: int) -> str | None:
     if value is None:
         return None
     value = " ".join(value.split())
     if not value:
-        raise DomainError(f"{what}: is empty")
+        raise DomainError(M(_EMPTY[what]))
     if len(value) > limit:
-        raise DomainError(f"{what}: longer than {limit} characters ({len(value):,})")
+        raise DomainError(M(_LONG[what], limit=limit, length=len(value)))
     return value
 
 
@@ -68,13 +75,14 @@ class Council(Aggregate):
         """
         new_name = _text(name, "--name", MAX_NAME) or self.name
         if new_name is None:
-            raise DomainError("--name: the council has no name yet; give --name")
+            raise DomainError(M("--name: the council has no name yet; give --name"))
         new = {"name": new_name,
                "short_name": None if "short_name" in clear else (_text(short_name, "--short", MAX_NAME) or self.short_name),
                "base_url": None if "base_url" in clear else (_text(base_url, "--base-url", MAX_URL) or self.base_url),
                "document_font": document_font or self.document_font}
         if new["document_font"] not in DOCUMENT_FONTS:
-            raise DomainError(f"--document-font: {new['document_font']!r} is not one of {', '.join(DOCUMENT_FONTS)}")
+            raise DomainError(M("--document-font: {font!r} is not one of {choices}", font=new["document_font"],
+                                choices=", ".join(DOCUMENT_FONTS)))
         old = {"name": self.name, "short_name": self.short_name, "base_url": self.base_url,
                "document_font": self.document_font}
         if new == old:

@@ -18,6 +18,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict
 
+from ..i18n import M
+
 KYOGIKAI_NS = uuid5(NAMESPACE_URL, "https://kyogikai.invalid/ids")
 
 
@@ -69,7 +71,8 @@ MAX_COUNT = 1_000_000       # counts such as mails sent in a drill
 def check_int(value: int, what: str, lo: int, hi: int) -> int:
     """A whole number within a stated range (so no event carries a number no database column can hold)."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise DomainError(f"{what} must be a whole number from {lo} to {hi:,}, not {value!r}")
+        raise DomainError(M("{what} must be a whole number from {lo} to {hi:,}, not {value!r}", what=what, lo=lo,
+                            hi=hi, value=value))
     return value
 
 

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from enum import Enum
 
+from ..i18n import M
+
 
 class Format(str, Enum):
     WEB = "web"
@@ -80,14 +82,15 @@ def parse_format(text: str) -> tuple[Format, str | None]:
     """
     raw = text.strip()
     if not raw:
-        raise FormatError("format is empty")
+        raise FormatError(M("format is empty"))
     english = _ENGLISH.get(raw.lower())
     if english is not None:
         return english, None
     fmt = match_label(raw)
     if fmt is None:
-        accepted = ", ".join(f.value for f in Format) + " or " + "、".join(LABELS[f] for f in Format if f is not Format.OTHER)
-        raise FormatError(f"unknown format {raw!r}: use one of {accepted}")
+        accepted = M("{names} or {labels}", names=", ".join(f.value for f in Format),
+                     labels="、".join(LABELS[f] for f in Format if f is not Format.OTHER))
+        raise FormatError(M("unknown format {raw!r}: use one of {accepted}", raw=raw, accepted=accepted))
     label = normalise_label(raw)
     return fmt, (None if label == LABELS[fmt] else label)
 

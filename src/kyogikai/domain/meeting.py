@@ -24,6 +24,7 @@ from typing import ClassVar
 from uuid import UUID, uuid4
 
 from ..dates import DAY, Period, fiscal_year, format_date
+from ..i18n import M, N_
 from .events import MAX_COUNT, MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
 from .text import block, one_line
 
@@ -53,6 +54,11 @@ KIND_LABELS = {
     Kind.AUDIT: "監査", Kind.DRILL: "訓練", Kind.LECTURE: "講演", Kind.BRIEFING: "説明会",
     Kind.DEBRIEFING: "報告会", Kind.ACTIVITY: "活動",
 }
+
+
+# the kinds named in messages (M(kind.value)): English as the values, the catalogue has KIND_LABELS' Japanese
+KIND_NAMES = (N_("meeting"), N_("vote"), N_("redeliberation"), N_("training"), N_("audit"), N_("drill"), N_("lecture"),
+              N_("briefing"), N_("debriefing"), N_("activity"))
 
 
 class Status(str, Enum):
@@ -194,6 +200,11 @@ class DrillResultRecorded(DomainEvent):
     upcast_v1_v2 = staticmethod(_no_guest)
 
 
+# the texts _text names in messages (M(what)), for the catalogue
+_TEXTS = (N_("series"), N_("title"), N_("speaker"), N_("format label"), N_("format_label"), N_("venue"), N_("reason"),
+          N_("agenda item"), N_("outcome"))
+
+
 def _text(value: str | None, what: str, limit: int = 500) -> str | None:
     if value is None:
         return None
@@ -201,17 +212,18 @@ def _text(value: str | None, what: str, limit: int = 500) -> str | None:
     if not value:
         return None
     if len(value) > limit:
-        raise DomainError(f"{what} is longer than {limit} characters")
+        raise DomainError(M("{what} is longer than {limit} characters", what=M(what), limit=limit))
     return value
 
 
 def check_when(period: Period, start_time: dt.time | None, end_time: dt.time | None) -> None:
     if (start_time or end_time) and not period.is_single_day:
-        raise DomainError("start/end times need a single-day date, not a period")
+        raise DomainError(M("start/end times need a single-day date, not a period"))
     if end_time and not start_time:
-        raise DomainError("an end time needs a start time")
+        raise DomainError(M("an end time needs a start time"))
     if start_time and end_time and end_time <= start_time:
-        raise DomainError(f"end time {end_time:%H:%M} is not after start time {start_time:%H:%M}")
+        raise DomainError(M("end time {end_time:%H:%M} is not after start time {start_time:%H:%M}", end_time=end_time,
+                             start_time=start_time))
 
 
 class Meeting(Aggregate):
@@ -227,24 +239,24 @@ class Meeting(Aggregate):
                  modes: list[AuditMode] | None = None, agenda: list[str] = (), actor: str,  # type: ignore[assignment]
                  id: UUID | None = None) -> "Meeting":
         if kind.is_meeting and body_id is None:
-            raise DomainError(f"a {kind.value} needs a body")
+            raise DomainError(M("a {kind} needs a body", kind=M(kind.value)))
         if ordinal is not None:
             check_int(ordinal, "ordinal", 1, MAX_ORDER)
         if part is not None:
             check_int(part, "part", 1, MAX_ORDER)
         if len(agenda) > MAX_AGENDA:
-            raise DomainError(f"agenda: at most {MAX_AGENDA} items, not {len(agenda)}")
+            raise DomainError(M("agenda: at most {limit} items, not {count}", limit=MAX_AGENDA, count=len(agenda)))
         if part is not None and not series and kind.is_meeting is False and not title:
-            raise DomainError("a part (第N部) needs a series or a title")
+            raise DomainError(M("a part (第N部) needs a series or a title"))
         if kind in (Kind.VOTE, Kind.REDELIBERATION) and refers_to is None:
-            raise DomainError(f"a {kind.value} refers to an earlier meeting (--refers-to)")
+            raise DomainError(M("a {kind} refers to an earlier meeting (--refers-to)", kind=M(kind.value)))
         if refers_to is not None:
             if refers_to.body_id != body_id:
-                raise DomainError("the referred meeting belongs to another body")
+                raise DomainError(M("the referred meeting belongs to another body"))
             if refers_to.period.start > period.start:
-                raise DomainError("the referred meeting is later than this one")
+                raise DomainError(M("the referred meeting is later than this one"))
         if kind is Kind.LECTURE and not speaker:
-            raise DomainError("a lecture needs a speaker organisation (--speaker)")
+            raise DomainError(M("a lecture needs a speaker organisation (--speaker)"))
         check_when(period, start_time, end_time)
         m = cls(id or uuid4())
         m.trigger(MeetingScheduled, actor, kind=kind, programme_id=programme_id, body_id=body_id,
@@ -286,16 +298,16 @@ class Meeting(Aggregate):
     # -- lifecycle ------------------------------------------------------------------------------
     def _open(self, doing: str) -> None:
         if self.status is Status.CANCELLED:
-            raise DomainError(f"cannot {doing}: the {self.kind.value} was cancelled")
+            raise DomainError(M("cannot {doing}: the {kind} was cancelled", doing=M(doing), kind=M(self.kind.value)))
 
     def reschedule(self, period: Period, start_time: dt.time | None, end_time: dt.time | None, actor: str,
                    reason: str | None = None) -> None:
-        self._open("reschedule")
+        self._open(N_("reschedule"))
         if self.status is Status.HELD:
-            raise DomainError("cannot reschedule: it was already held (record the actual dates with hold)")
+            raise DomainError(M("cannot reschedule: it was already held (record the actual dates with hold)"))
         check_when(period, start_time, end_time)
         if (period, start_time, end_time) == (self.period, self.start_time, self.end_time):
-            raise DomainError("the new date is the same as the current one")
+            raise DomainError(M("the new date is the same as the current one"))
         self.trigger(MeetingRescheduled, actor, start=period.start, end=period.end, precision=period.precision,
                      start_time=start_time, end_time=end_time, reason=_text(reason, "reason"))
 
@@ -303,10 +315,10 @@ class Meeting(Aggregate):
         self.period, self.start_time, self.end_time = e.period, e.start_time, e.end_time
 
     def change_details(self, actor: str, **changes: object) -> None:
-        self._open("change it")
+        self._open(N_("change it"))
         changes = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if not changes:
-            raise DomainError("nothing to change: the details are the same")
+            raise DomainError(M("nothing to change: the details are the same"))
         for k in ("title", "venue", "format_label"):
             if k in changes:
                 changes[k] = _text(changes[k], k)  # type: ignore[arg-type]
@@ -317,9 +329,9 @@ class Meeting(Aggregate):
             setattr(self, k, getattr(e, k))
 
     def cancel(self, reason: str | None, actor: str) -> None:
-        self._open("cancel")
+        self._open(N_("cancel"))
         if self.status is Status.HELD:
-            raise DomainError("cannot cancel: it was already held")
+            raise DomainError(M("cannot cancel: it was already held"))
         self.trigger(MeetingCancelled, actor, reason=_text(reason, "reason"))
 
     def apply_MeetingCancelled(self, e: MeetingCancelled) -> None:
@@ -327,7 +339,7 @@ class Meeting(Aggregate):
 
     def reinstate(self, actor: str) -> None:
         if self.status is not Status.CANCELLED:
-            raise DomainError("cannot reinstate: it is not cancelled")
+            raise DomainError(M("cannot reinstate: it is not cancelled"))
         self.trigger(MeetingReinstated, actor)
 
     def apply_MeetingReinstated(self, e: MeetingReinstated) -> None:
@@ -340,16 +352,17 @@ class Meeting(Aggregate):
         With ``today`` (the council's calendar day), a meeting that starts after today cannot have
         been held yet.  A meeting already recorded as held takes a correction of its actual dates or
         times the same way (a new event); the same dates and times again are refused."""
-        self._open("record it as held")
+        self._open(N_("record it as held"))
         period = period or self.period
         if today is not None and period.start > today:
-            raise DomainError(f"it starts on {period.start.isoformat()} ({format_date(period.start)}), after today "
-                              f"({today.isoformat()}): a meeting can be recorded as held only once it has begun")
+            raise DomainError(M("it starts on {date} ({era_date}), after today ({today}): a meeting can be recorded "
+                                "as held only once it has begun", date=period.start.isoformat(),
+                                era_date=format_date(period.start), today=today.isoformat()))
         if period == self.period and start_time is None and end_time is None:
             start_time, end_time = self.start_time, self.end_time
         if self.status is Status.HELD and (period, start_time, end_time) == (self.period, self.start_time,
                                                                               self.end_time):
-            raise DomainError("it is already recorded as held (give --date or times to correct what was recorded)")
+            raise DomainError(M("it is already recorded as held (give --date or times to correct what was recorded)"))
         check_when(period, start_time, end_time)
         self.trigger(MeetingHeld, actor, start=period.start, end=period.end, precision=period.precision,
                      start_time=start_time, end_time=end_time)
@@ -360,14 +373,14 @@ class Meeting(Aggregate):
 
     # -- agenda ---------------------------------------------------------------------------------
     def add_agenda_item(self, text: str, actor: str) -> UUID:
-        self._open("add an agenda item")
+        self._open(N_("add an agenda item"))
         clean = _text(text, "agenda item")
         if not clean:
-            raise DomainError("agenda item is empty")
+            raise DomainError(M("agenda item is empty"))
         if len(self.agenda) >= MAX_AGENDA:
-            raise DomainError(f"agenda: a meeting has at most {MAX_AGENDA} items")
+            raise DomainError(M("agenda: a meeting has at most {limit} items", limit=MAX_AGENDA))
         if any(i["text"] == clean and not i["withdrawn"] for i in self.agenda.values()):
-            raise DomainError(f"agenda item {clean!r} is already on the agenda")
+            raise DomainError(M("agenda item {item!r} is already on the agenda", item=clean))
         item_id = stable_id("agenda", self.id, len(self.agenda) + 1)
         self.trigger(AgendaItemAdded, actor, item_id=item_id, text=clean)
         return item_id
@@ -382,11 +395,12 @@ class Meeting(Aggregate):
             return current[int(ref) - 1]
         hits = [k for k in current if str(k).startswith(ref.lower()) or self.agenda[k]["text"] == ref]
         if len(hits) != 1:
-            raise DomainError(f"agenda item {ref!r} not found: give its number (1..{len(current)}) or its text")
+            raise DomainError(M("agenda item {ref!r} not found: give its number (1..{count}) or its text", ref=ref,
+                                count=len(current)))
         return hits[0]
 
     def withdraw_agenda_item(self, item_id: UUID, actor: str) -> None:
-        self._open("withdraw an agenda item")
+        self._open(N_("withdraw an agenda item"))
         self.trigger(AgendaItemWithdrawn, actor, item_id=item_id)
 
     def apply_AgendaItemWithdrawn(self, e: AgendaItemWithdrawn) -> None:
@@ -395,9 +409,9 @@ class Meeting(Aggregate):
     def record_outcome(self, item_id: UUID, outcome: str, actor: str) -> None:
         clean = _text(outcome, "outcome")
         if not clean:
-            raise DomainError("outcome is empty")
+            raise DomainError(M("outcome is empty"))
         if self.agenda[item_id]["withdrawn"]:
-            raise DomainError("the agenda item was withdrawn")
+            raise DomainError(M("the agenda item was withdrawn"))
         self.trigger(OutcomeRecorded, actor, item_id=item_id, outcome=clean)
 
     def apply_OutcomeRecorded(self, e: OutcomeRecorded) -> None:
@@ -405,16 +419,16 @@ class Meeting(Aggregate):
 
     # -- who took part --------------------------------------------------------------------------
     def record_attendance(self, member_id: UUID, attendance: Attendance, actor: str, guest: bool = False) -> None:
-        self._open("record attendance")
+        self._open(N_("record attendance"))
         if self.attendance.get(member_id) == attendance:
-            raise DomainError(f"attendance is already recorded as {attendance.value}")
+            raise DomainError(M("attendance is already recorded as {attendance}", attendance=attendance.value))
         self.trigger(AttendanceRecorded, actor, member_id=member_id, attendance=attendance, guest=guest)
 
     def apply_AttendanceRecorded(self, e: AttendanceRecorded) -> None:
         self.attendance[e.member_id] = e.attendance
 
     def record_participation(self, member_id: UUID, took_part: bool, actor: str, guest: bool = False) -> None:
-        self._open("record participation")
+        self._open(N_("record participation"))
         self.trigger(ParticipationRecorded, actor, member_id=member_id, took_part=took_part, guest=guest)
 
     def apply_ParticipationRecorded(self, e: ParticipationRecorded) -> None:
@@ -423,12 +437,13 @@ class Meeting(Aggregate):
     def record_drill_result(self, member_id: UUID, mails_sent: int, links_opened: int, reported: int | None, actor: str,
                             guest: bool = False) -> None:
         if self.kind is not Kind.DRILL:
-            raise DomainError("drill results belong to a drill")
+            raise DomainError(M("drill results belong to a drill"))
         for value, what in ((mails_sent, "mails sent"), (links_opened, "links opened"), (reported, "reported")):
             if value is not None:
                 check_int(value, what, 0, MAX_COUNT)
         if links_opened > mails_sent:
-            raise DomainError(f"links opened ({links_opened}) exceed mails sent ({mails_sent})")
+            raise DomainError(M("links opened ({links_opened}) exceed mails sent ({mails_sent})", links_opened=links_opened,
+                                mails_sent=mails_sent))
         self.trigger(DrillResultRecorded, actor, member_id=member_id, mails_sent=mails_sent,
                      links_opened=links_opened, reported=reported, guest=guest)
 
@@ -459,7 +474,8 @@ class OrdinalRegister(Aggregate):
 
     def take(self, key: str, meeting_id: UUID, label: str, actor: str) -> None:
         if key in self.taken and self.taken[key] != meeting_id:
-            raise DomainError(f"duplicate ordinal: {label} already exists (meeting {str(self.taken[key])[:8]})")
+            raise DomainError(M("duplicate ordinal: {label} already exists (meeting {id})", label=label,
+                                id=str(self.taken[key])[:8]))
         if key not in self.taken:
             self.trigger(OrdinalTaken, actor, key=key, meeting_id=meeting_id)
 
@@ -497,11 +513,11 @@ class Narrative(Aggregate):
         paragraphs = [p for p in paragraphs if p]
         check_int(fy, "fiscal year", 1868, 9999)
         if len(paragraphs) > 100:
-            raise DomainError(f"a narrative has at most 100 paragraphs, not {len(paragraphs)}")
+            raise DomainError(M("a narrative has at most {limit} paragraphs, not {count}", limit=100, count=len(paragraphs)))
         if any(len(p) > 5000 for p in paragraphs):
-            raise DomainError("a narrative paragraph is longer than 5000 characters")
+            raise DomainError(M("a narrative paragraph is longer than {limit} characters", limit=5000))
         if paragraphs == self.paragraphs:
-            raise DomainError("the narrative is unchanged")
+            raise DomainError(M("the narrative is unchanged"))
         self.trigger(NarrativeWritten, actor, fiscal_year=fy, target=target, target_id=target_id, paragraphs=paragraphs)
 
     def apply_NarrativeWritten(self, e: NarrativeWritten) -> None:

@@ -19,6 +19,7 @@ import datetime as dt
 from enum import Enum
 from uuid import UUID
 
+from ..i18n import M, N_
 from .events import MAX_ORDER, Aggregate, DomainError, DomainEvent, check_int, stable_id
 from .text import block, one_line
 
@@ -61,12 +62,15 @@ class BodyKind(str, Enum):
     OTHER = "other"
 
 
+_WHAT = (N_("programme"), N_("body"), N_("member"))   # what _name names, in the catalogue
+
+
 def _name(value: str, what: str) -> str:
     value = one_line(value, f"{what} name")
     if not value:
-        raise DomainError(f"{what}: name is empty")
+        raise DomainError(M("{what}: name is empty", what=M(what)))
     if len(value) > 200:
-        raise DomainError(f"{what}: name is longer than 200 characters")
+        raise DomainError(M("{what}: name is longer than {limit} characters", what=M(what), limit=200))
     return value
 
 
@@ -77,25 +81,26 @@ def _description(value: str | None) -> str | None:
     if value is not None:
         value = block(value, "description")
     if value is not None and len(value) > MAX_DESCRIPTION:
-        raise DomainError(f"description is longer than {MAX_DESCRIPTION} characters ({len(value):,})")
+        raise DomainError(M("description is longer than {limit} characters ({length:,})", limit=MAX_DESCRIPTION,
+                             length=len(value)))
     return value
 
 
 def _roster_join(roster: dict[str, list[list[str | None]]], member: UUID, since: dt.date) -> None:
     spans = roster.setdefault(str(member), [])
     if spans and spans[-1][1] is None:
-        raise DomainError(f"member is already in since {spans[-1][0]}")
+        raise DomainError(M("member is already in since {since}", since=spans[-1][0]))
     if spans and spans[-1][1] and since.isoformat() <= spans[-1][1]:  # type: ignore[operator]
-        raise DomainError(f"join date {since} is not after the last leave {spans[-1][1]}")
+        raise DomainError(M("join date {since} is not after the last leave {until}", since=since, until=spans[-1][1]))
     spans.append([since.isoformat(), None])
 
 
 def _roster_leave(roster: dict[str, list[list[str | None]]], member: UUID, until: dt.date) -> None:
     spans = roster.get(str(member))
     if not spans or spans[-1][1] is not None:
-        raise DomainError("member is not in")
+        raise DomainError(M("member is not in"))
     if until.isoformat() < spans[-1][0]:  # type: ignore[operator]
-        raise DomainError(f"leave date {until} is before the join date {spans[-1][0]}")
+        raise DomainError(M("leave date {until} is before the join date {since}", until=until, since=spans[-1][0]))
     spans[-1][1] = until.isoformat()
 
 
@@ -159,13 +164,13 @@ class Programme(Aggregate):
 
     def _alive(self) -> None:
         if self.dissolved_on:
-            raise DomainError(f"programme {self.name!r} was dissolved on {self.dissolved_on}")
+            raise DomainError(M("programme {name!r} was dissolved on {on}", name=self.name, on=self.dissolved_on))
 
     def rename(self, name: str, actor: str) -> None:
         self._alive()
         name = _name(name, "programme")
         if name == self.name:
-            raise DomainError(f"programme is already named {name!r}")
+            raise DomainError(M("programme is already named {name!r}", name=name))
         self.trigger(ProgrammeRenamed, actor, name=name)
 
     def apply_ProgrammeRenamed(self, e: ProgrammeRenamed) -> None:
@@ -195,7 +200,7 @@ class Programme(Aggregate):
     def join(self, member_id: UUID, since: dt.date, actor: str) -> None:
         self._alive()
         if self.section is not Section.PARTICIPATING:
-            raise DomainError(f"programme {self.name!r} is an all-member programme: every member takes part")
+            raise DomainError(M("programme {name!r} is an all-member programme: every member takes part", name=self.name))
         _roster_join(dict((k, [list(s) for s in v]) for k, v in self.roster.items()), member_id, since)
         self.trigger(ProgrammeMemberJoined, actor, member_id=member_id, since=since)
 
@@ -273,9 +278,9 @@ class Body(Aggregate):
         if parent is not None:
             parent.ensure_active()
             if parent.programme_id != programme.id:
-                raise DomainError(f"parent body {parent.name!r} belongs to another programme")
+                raise DomainError(M("parent body {name!r} belongs to another programme", name=parent.name))
             if parent.depth >= 4:
-                raise DomainError(f"body {name!r}: bodies nest at most four deep")
+                raise DomainError(M("body {name!r}: bodies nest at most four deep", name=name))
         check_int(order, "body order", 1, MAX_ORDER)
         b = cls(cls.id_for(programme.id, parent.id if parent else None, name))
         b.trigger(BodyCreated, actor, name=name, kind=kind, programme_id=programme.id,
@@ -292,13 +297,13 @@ class Body(Aggregate):
     def ensure_active(self, on: dt.date | None = None) -> None:
         """Refuse activity on a dissolved body (on or after its dissolution date)."""
         if self.dissolved_on and (on is None or on >= self.dissolved_on):
-            raise DomainError(f"body {self.name!r} was dissolved on {self.dissolved_on}")
+            raise DomainError(M("body {name!r} was dissolved on {on}", name=self.name, on=self.dissolved_on))
 
     def rename(self, name: str, actor: str) -> None:
         self.ensure_active()
         name = _name(name, "body")
         if name == self.name:
-            raise DomainError(f"body is already named {name!r}")
+            raise DomainError(M("body is already named {name!r}", name=name))
         self.trigger(BodyRenamed, actor, name=name)
 
     def apply_BodyRenamed(self, e: BodyRenamed) -> None:
@@ -320,7 +325,8 @@ class Body(Aggregate):
 
     def set_public(self, public: bool, actor: str) -> None:
         if public == self.public:
-            raise DomainError(f"body {self.name!r} is already {'public' if public else 'non-public'}")
+            raise DomainError(M("body {name!r} is already public", name=self.name) if public
+                              else M("body {name!r} is already non-public", name=self.name))
         self.trigger(BodyVisibilityChanged, actor, public=public)
 
     def apply_BodyVisibilityChanged(self, e: BodyVisibilityChanged) -> None:
@@ -375,11 +381,11 @@ def check_lg_code(code: str) -> str:
     """Validate a 全国地方公共団体コード: 6 digits whose last is the check digit (5 digits accepted)."""
     digits = code.strip()
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (5, 6):
-        raise DomainError(f"local government code {code!r} must be 6 digits (or 5 without the check digit)")
+        raise DomainError(M("local government code {code!r} must be 6 digits (or 5 without the check digit)", code=code))
     total = sum(int(d) * w for d, w in zip(digits[:5], (6, 5, 4, 3, 2)))
     check = (11 - total % 11) % 10
     if len(digits) == 6 and int(digits[5]) != check:
-        raise DomainError(f"local government code {code!r} has a wrong check digit (expected {check})")
+        raise DomainError(M("local government code {code!r} has a wrong check digit (expected {check})", code=code, check=check))
     return digits[:5] + str(check)
 
 
@@ -407,13 +413,13 @@ class Member(Aggregate):
 
     def ensure_active(self, on: dt.date | None = None) -> None:
         if self.dissolved_on and (on is None or on >= self.dissolved_on):
-            raise DomainError(f"member {self.name!r} was dissolved on {self.dissolved_on}")
+            raise DomainError(M("member {name!r} was dissolved on {on}", name=self.name, on=self.dissolved_on))
 
     def rename(self, name: str, on: dt.date | None, actor: str) -> None:
         self.ensure_active()
         name = _name(name, "member")
         if name == self.name:
-            raise DomainError(f"member is already named {name!r}")
+            raise DomainError(M("member is already named {name!r}", name=name))
         self.trigger(MemberRenamed, actor, name=name, on=on)
 
     def apply_MemberRenamed(self, e: MemberRenamed) -> None:
@@ -421,7 +427,7 @@ class Member(Aggregate):
 
     def reclassify(self, member_class: MemberClass, actor: str) -> None:
         if member_class == self.member_class:
-            raise DomainError(f"member {self.name!r} is already {member_class.value}")
+            raise DomainError(M("member {name!r} is already {member_class}", name=self.name, member_class=member_class.value))
         self.trigger(MemberReclassified, actor, member_class=member_class)
 
     def apply_MemberReclassified(self, e: MemberReclassified) -> None:

@@ -22,6 +22,7 @@ import unicodedata
 from typing import Any
 
 
+from ..i18n import M, N_
 from .events import DomainError
 
 
@@ -49,21 +50,27 @@ def describe(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
-def problem(value: str) -> str | None:
+def problem(value: str) -> M | None:
     """What is wrong with ``value`` (None when nothing is)."""
     m = _FORBIDDEN.search(value)
     if m is None:
         return None
     ch = m.group()
-    kind = "control character" if unicodedata.category(ch) == "Cc" else "invisible or non-text character"
-    return f"the text contains the {kind} {describe(ch)}; remove it"
+    if unicodedata.category(ch) == "Cc":
+        return M("the text contains the control character {character}; remove it", character=describe(ch))
+    return M("the text contains the invisible or non-text character {character}; remove it", character=describe(ch))
+
+
+# the fields named in refusals (M(where)); other names (an event's field, an option) are shown as they are
+_WHERE = (N_("programme name"), N_("body name"), N_("member name"), N_("name"), N_("label"), N_("description"),
+          N_("actor"))
 
 
 def clean(value: str, where: str) -> str:
     """``value`` NFC-normalised; :class:`TextError` naming ``where`` when it holds a refused character."""
     why = problem(value)
     if why is not None:
-        raise TextError(f"{where}: {why}")
+        raise TextError(M("{where}: {why}", where=M(where), why=why))
     return unicodedata.normalize("NFC", value)
 
 

@@ -17,6 +17,7 @@ import hashlib
 import re
 from uuid import UUID
 
+from ..i18n import M
 from .events import Aggregate, DomainError, DomainEvent, stable_id
 from .text import one_line
 
@@ -51,10 +52,10 @@ class FeedToken(Aggregate):
     @classmethod
     def issue(cls, member_id: UUID, token_hash: str, label: str | None, actor: str) -> "FeedToken":
         if not _HASH.fullmatch(token_hash):
-            raise DomainError("token hash must be 64 lowercase hex digits (sha256)")
+            raise DomainError(M("token hash must be 64 lowercase hex digits (sha256)"))
         label = one_line(label or "", "label") or None
         if label and len(label) > 100:
-            raise DomainError("label: at most 100 characters")
+            raise DomainError(M("label: at most {limit} characters", limit=100))
         t = cls(cls.id_for(token_hash))
         t.trigger(FeedTokenIssued, actor, member_id=member_id, token_hash=token_hash, label=label)
         return t
@@ -64,10 +65,10 @@ class FeedToken(Aggregate):
 
     def revoke(self, reason: str | None, actor: str) -> None:
         if self.revoked:
-            raise DomainError(f"token {str(self.id)[:8]} is already revoked")
+            raise DomainError(M("token {id} is already revoked", id=str(self.id)[:8]))
         reason = one_line(reason or "", "reason") or None
         if reason and len(reason) > 200:
-            raise DomainError("reason: at most 200 characters")
+            raise DomainError(M("reason: at most {limit} characters", limit=200))
         self.trigger(FeedTokenRevoked, actor, reason=reason)
 
     def apply_FeedTokenRevoked(self, e: FeedTokenRevoked) -> None:

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
+from ..i18n import M
 from .events import Aggregate, DomainError, DomainEvent, stable_id
 
 MAX_NAME = 64
@@ -42,11 +43,11 @@ def normalize_name(name: str) -> str:
 def check_name(name: str) -> str:
     n = normalize_name(name)
     if not n:
-        raise DomainError("user name: empty")
+        raise DomainError(M("user name: empty"))
     if len(n) > MAX_NAME:
-        raise DomainError(f"user name: at most {MAX_NAME} characters")
+        raise DomainError(M("user name: at most {limit} characters", limit=MAX_NAME))
     if any(c.isspace() or unicodedata.category(c).startswith("C") for c in n):
-        raise DomainError("user name: no spaces or control characters")
+        raise DomainError(M("user name: no spaces or control characters"))
     return n
 
 
@@ -54,7 +55,7 @@ def parse_role(role: str) -> Role:
     try:
         return Role((role or "").strip().lower())
     except ValueError:
-        raise DomainError(f"role: {role!r} is not one of clerk, admin") from None
+        raise DomainError(M("role: {role!r} is not one of clerk, admin", role=role)) from None
 
 
 class UserAdded(DomainEvent):
@@ -91,9 +92,9 @@ class UserDirectory(Aggregate):
     def _existing(self, name: str) -> Account:
         acc = self.get(name)
         if acc is None:
-            raise DomainError(f"no user {normalize_name(name)!r}")
+            raise DomainError(M("no user {name!r}", name=normalize_name(name)))
         if not acc.active:
-            raise DomainError(f"user {acc.name!r} is disabled")
+            raise DomainError(M("user {name!r} is disabled", name=acc.name))
         return acc
 
     def active_admins(self) -> list[str]:
@@ -103,22 +104,23 @@ class UserDirectory(Aggregate):
     def add(self, name: str, role: Role, actor: str) -> str:
         n = check_name(name)
         if n in self.accounts:
-            raise DomainError(f"user {n!r} already exists" + (" (disabled)" if not self.accounts[n].active else ""))
+            raise DomainError(M("user {name!r} already exists", name=n) if self.accounts[n].active
+                              else M("user {name!r} already exists (disabled)", name=n))
         self.trigger(UserAdded, actor, name=n, role=role)
         return n
 
     def change_role(self, name: str, role: Role, actor: str) -> None:
         acc = self._existing(name)
         if acc.role is role:
-            raise DomainError(f"user {acc.name!r} already has the role {role.value}")
+            raise DomainError(M("user {name!r} already has the role {role}", name=acc.name, role=role.value))
         if acc.role is Role.ADMIN and self.active_admins() == [acc.name]:
-            raise DomainError(f"user {acc.name!r} is the last admin; make another admin first")
+            raise DomainError(M("user {name!r} is the last admin; make another admin first", name=acc.name))
         self.trigger(UserRoleChanged, actor, name=acc.name, role=role)
 
     def disable(self, name: str, actor: str) -> None:
         acc = self._existing(name)
         if acc.role is Role.ADMIN and self.active_admins() == [acc.name]:
-            raise DomainError(f"user {acc.name!r} is the last admin; make another admin first")
+            raise DomainError(M("user {name!r} is the last admin; make another admin first", name=acc.name))
         self.trigger(UserDisabled, actor, name=acc.name)
 
     # -- state ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..app import Kyogikai, UserError
 from ..dates import format_date
+from ..i18n import M
 from ..domain.events import NotFound
 from ..domain.formats import label_of
 from ..domain.organisation import SECTION_TITLES, Section
@@ -189,13 +190,13 @@ class FeedService:
         """The feed the CLI asks for by name (one of body, programme, member; none: everything)."""
         given = [x for x in (body, programme, member) if x is not None]
         if len(given) > 1:
-            raise UserError("feed: give at most one of --body, --programme, --member")
+            raise UserError(M("feed: give at most one of --body, --programme, --member"))
         self.fresh()
         if body is not None:
             b = self.app.body(body)
             f = self.feed("body", b["id"])
             if f is None:
-                raise UserError(f"body: {b['name']!r} is non-public: it has no public feed")
+                raise UserError(M("body: {name!r} is non-public: it has no public feed", name=b["name"]))
             return f
         if programme is not None:
             f = self.feed("programme", self.app.programme(programme)["id"])

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 from ..app import Kyogikai, UserError, tokyo_today
 from ..dates import fiscal_year as fiscal_year_of
+from ..i18n import M
 from ..domain.events import DomainError
 from ..domain.formats import Format
 from ..domain.organisation import BodyKind
@@ -69,8 +70,8 @@ class ImportRefused(UserError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         first = problems[0]
-        super().__init__(f"{len(problems)} line(s) cannot be placed, nothing imported; first: line {first.line}: "
-                         f"{first.reason}: {first.text!r}")
+        super().__init__(M("{count} line(s) cannot be placed, nothing imported; first: line {line}: {reason}: {text!r}",
+                           count=len(problems), line=first.line, reason=first.reason, text=first.text))
 
 
 class Importer:
@@ -140,7 +141,8 @@ class Importer:
         try:
             self.app.write_narrative(fy, paragraphs, body=body, programme=programme)
         except DomainError as exc:
-            if "unchanged" not in str(exc):
+            message = exc.args[0] if exc.args else None
+            if not (isinstance(message, M) and message.template == "the narrative is unchanged"):
                 raise
 
     def _entry(self, e: Entry, result: ImportResult, *, owner_path: str, programme: str | None,
@@ -150,7 +152,7 @@ class Importer:
         if self.progress:
             self.progress(self._done, self._total)
         if e.period is None:
-            result.problems.append(Problem(e.line, e.label, "undated entry: the store needs a date; not imported"))
+            result.problems.append(Problem(e.line, e.label, M("undated entry: the store needs a date; not imported")))
             return
         is_body = programme is None
         title: str | None = e.label
@@ -163,7 +165,9 @@ class Importer:
         if e.refers_to:
             ref = self._find_ref(owner_path, e.refers_to, fiscal_year_of(e.period.start))
             if ref is None:
-                raise UserError(f"line {e.line}: the referred meeting 第{e.refers_to[0]}回{e.refers_to[1]} is not in the store")
+                label = "第{}回{}".format(*e.refers_to)
+                raise UserError(M("line {line}: the referred meeting {meeting} is not in the store", line=e.line,
+                                  meeting=label))
             refers_to = ref["id"]
         want = dict(kind=e.kind, ordinal=e.ordinal, part=e.part, series=series, title=title, speaker=e.speaker,
                     refers_to=refers_to)
@@ -189,7 +193,7 @@ class Importer:
                 result.updated += int(changed)
                 result.unchanged += int(not changed)
         except (DomainError, UserError) as exc:
-            raise UserError(f"line {e.line}: {exc}") from None
+            raise UserError(M("line {line}: {problem}", line=e.line, problem=exc)) from None
 
     def _match(self, owner: str, is_body: bool, fy: int, want: dict[str, Any], start: dt.date) -> dict[str, Any] | None:
         where = {"body_id": owner} if is_body else {"programme_id": owner, "body_id": None}
@@ -243,14 +247,14 @@ def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None,
                        progress: Callable[[int, int], None] | None = None) -> ImportResult:
     parsed = parse_report(text, fiscal_year=fiscal_year)
     # an undated entry cannot be placed either: it is what a line cut short looks like (a truncated file)
-    undated = [Problem(e.line, e.label, "undated entry (a line cut short?): the store needs a date")
+    undated = [Problem(e.line, e.label, M("undated entry (a line cut short?): the store needs a date"))
                for e in parsed.doc.entries() if e.period is None and e.line > 0]
     problems = sorted([p for p in parsed.problems if p.line > 0] + undated, key=lambda p: p.line)
     if problems and not skip_problems:
         raise ImportRefused(problems)
     if not any(p for sec in parsed.doc.sections for p in sec.programmes):
-        raise UserError("the file holds no report: no section (1 全団体事業 …) with a programme was found; "
-                        "nothing imported")
+        raise UserError(M("the file holds no report: no section (1 全団体事業 …) with a programme was found; "
+                          "nothing imported"))
     # all or nothing: every command of the import in one transaction, rolled back on any problem
     with app.atomic():
         return Importer(app, progress).run(parsed.doc, parsed.problems)

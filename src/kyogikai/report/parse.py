@@ -65,6 +65,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kyogikai.dates import DateError, fiscal_year as fiscal_year_of, parse_fiscal_year, parse_period
+from kyogikai.i18n import M
 from kyogikai.domain.formats import LABELS, Format, match_label, normalise_label
 from kyogikai.report.document import BodyNode, Entry, ProgrammeNode, ReportDoc, SectionNode
 
@@ -75,7 +76,7 @@ LETTERS = "アイウエオカキクケコサシスセソタチツテトナニヌ
 class Problem:
     line: int      # 1-based; 0 for the document as a whole
     text: str
-    reason: str
+    reason: str | M
 
 
 @dataclass
@@ -200,7 +201,7 @@ class _Parser:
         self.path: list[BodyNode] = []
         self.agenda_of: Entry | None = None
 
-    def problem(self, no: int, reason: str) -> None:
+    def problem(self, no: int, reason: str | M) -> None:
         self.problems.append(Problem(no, self.lines[no - 1], reason))
 
     @property
@@ -214,12 +215,13 @@ class _Parser:
             if not raw or i in skip:
                 continue
             if bad := _CONTROL.search(raw):       # no text of a report holds one: the line cannot be placed
-                self.problem(no, f"control character U+{ord(bad.group()):04X} in the line")
+                character = "U+%04X" % ord(bad.group())
+                self.problem(no, M("control character {character} in the line", character=character))
                 continue
             body = _BULLET.sub("", raw)
             bulleted = body != raw
             if not body:
-                self.problem(no, "a bullet with nothing after it")
+                self.problem(no, M("a bullet with nothing after it"))
             elif not bulleted and self.heading(no, raw):
                 self.agenda_of = None
             elif not bulleted and _MARKER.match(raw.translate(_FW)):
@@ -229,7 +231,7 @@ class _Parser:
             elif "。" not in body and _PROSE.search(body) and (j := self.continuation(i)) is not None:
                 skip.add(j)
                 if not self.entry(no, body + self.lines[j], dated=True):
-                    self.problem(no, "a split entry that cannot be read")
+                    self.problem(no, M("a split entry that cannot be read"))
                 self.agenda_of = None
             elif not bulleted and _PROSE.search(body) and _PARAGRAPH_END.search(body):
                 self.agenda_of = None
@@ -239,7 +241,7 @@ class _Parser:
             elif bulleted and "。" not in body and _PROSE.search(body):
                 self.entry(no, body, dated=False)
             else:
-                self.problem(no, "not a heading, paragraph, entry or agenda item")
+                self.problem(no, M("not a heading, paragraph, entry or agenda item"))
         return ParseResult(self.finish(), self.problems)
 
     # -- headings ---------------------------------------------------------------------------
@@ -253,7 +255,7 @@ class _Parser:
                 try:
                     self.fiscal_year = parse_fiscal_year(m[1])
                 except DateError as e:
-                    self.problem(no, f"title: {e}")
+                    self.problem(no, M("title: {problem}", problem=e.args[0]))
             return True
         for rx, place in ((_PROGRAMME, self.add_programme), (_SUB_BODY, self.add_sub_body),
                           (_SECTION, self.add_section), (_BODY, self.add_body), (_GROUP, self.add_group)):
@@ -263,36 +265,36 @@ class _Parser:
                 return True
         return False
 
-    def add_section(self, name: str, m: re.Match) -> str | None:
+    def add_section(self, name: str, m: re.Match) -> M | None:
         self.sections.append(SectionNode(int(m[1]), name))
         self.programme, self.path = None, []
         return None
 
-    def add_programme(self, name: str, m: re.Match) -> str | None:
+    def add_programme(self, name: str, m: re.Match) -> M | None:
         if not self.sections:
-            return "programme heading before any section"
+            return M("programme heading before any section")
         self.programme = ProgrammeNode(name)
         self.sections[-1].programmes.append(self.programme)
         self.path = []
         return None
 
-    def add_body(self, name: str, m: re.Match) -> str | None:
+    def add_body(self, name: str, m: re.Match) -> M | None:
         if self.programme is None:
-            return "body heading outside any programme"
+            return M("body heading outside any programme")
         self.path = [BodyNode(name)]
         self.programme.bodies.append(self.path[0])
         return None
 
-    def add_sub_body(self, name: str, m: re.Match) -> str | None:
+    def add_sub_body(self, name: str, m: re.Match) -> M | None:
         if not self.path:
-            return "sub-body heading outside any body"
+            return M("sub-body heading outside any body")
         self.path = [self.path[0], BodyNode(name)]
         self.path[0].children.append(self.path[1])
         return None
 
-    def add_group(self, name: str, m: re.Match) -> str | None:
+    def add_group(self, name: str, m: re.Match) -> M | None:
         if len(self.path) < 2:
-            return "group heading outside any sub-body"
+            return M("group heading outside any sub-body")
         self.path = [*self.path[:2], BodyNode(name)]
         self.path[1].children.append(self.path[2])
         return None
@@ -301,14 +303,14 @@ class _Parser:
     def marker(self, no: int) -> None:
         node = self.node
         if node is None or not node.entries:
-            self.problem(no, "〔審議事項〕 without a preceding entry")
+            self.problem(no, M("〔審議事項〕 without a preceding entry"))
             self.agenda_of = None
         else:
             self.agenda_of = node.entries[-1]
 
     def paragraph(self, no: int, raw: str) -> None:
         if self.node is None:
-            self.problem(no, "paragraph outside any programme")
+            self.problem(no, M("paragraph outside any programme"))
         else:
             self.node.paragraphs.append(raw)
 
@@ -332,12 +334,12 @@ class _Parser:
             (head, slot), period_text = _label_and_slot(s), None
         node = self.node
         if node is None:
-            self.problem(no, "entry outside any programme")
+            self.problem(no, M("entry outside any programme"))
             return True
         try:
             period = parse_period(period_text) if period_text else None
         except DateError as e:
-            self.problem(no, f"entry date: {e}")
+            self.problem(no, M("entry date: {problem}", problem=e.args[0]))
             return True
         under_body = isinstance(node, BodyNode)
         name = node.name if under_body else node.title
@@ -370,8 +372,8 @@ class _Parser:
         if self.fiscal_year is None:
             dated = [e.period for e in doc.entries() if e.period]
             doc.fiscal_year = fiscal_year_of(dated[0].start) if dated else 0
-            self.problems.insert(0, Problem(0, "", "no title line (令和N年度事業報告): fiscal year "
-                                                   f"{doc.fiscal_year or 'unknown'} taken from the first date"))
+            self.problems.insert(0, Problem(0, "", M("no title line (令和N年度事業報告): fiscal year {fy} taken from the first date",
+                                                     fy=doc.fiscal_year or "?")))
         for section in doc.sections:
             for programme in section.programmes:
                 for body in programme.bodies:

@@ -12,6 +12,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from ..app import Kyogikai, UserError
+from ..i18n import M
 from ..domain.council import DEFAULT_NAME
 from ..projections import answers, narratives, organisation, schedule
 from .build import build_report
@@ -48,7 +49,7 @@ def render(doc: ReportDoc, fmt: str, path: Path | None = None, *, council: str |
     council = council or DEFAULT_NAME
     if fmt in ("docx", "pdf"):
         if path is None:
-            raise UserError(f"--format: {fmt} needs -o FILE")
+            raise UserError(M("--format: {format} needs -o FILE", format=fmt))
         import io
 
         from .docx import render_docx
@@ -67,7 +68,7 @@ def render(doc: ReportDoc, fmt: str, path: Path | None = None, *, council: str |
     elif fmt == "html":
         from .html import render_html as fn
     else:
-        raise UserError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise UserError(M("--format: {format!r} is not one of {choices}", format=fmt, choices=", ".join(FORMATS)))
     out = fn(doc, council=council) if fmt == "html" else fn(doc)
     if path is not None:
         write_output(path, out.encode("utf-8"), option="--output")
@@ -84,8 +85,8 @@ def to_pdf(write_docx: Callable[[Path], None], path: Path) -> None:
     its own so it never meets a running LibreOffice), and move the PDF to ``path``."""
     exe = soffice()
     if exe is None:
-        raise UserError("--format: pdf needs LibreOffice (the soffice command; Debian: apt-get install "
-                        "libreoffice-writer-nogui); write --format docx instead")
+        raise UserError(M("--format: pdf needs LibreOffice (the soffice command; Debian: apt-get install "
+                          "libreoffice-writer-nogui); write --format docx instead"))
     with tempfile.TemporaryDirectory(prefix="kyogikai-pdf-") as tmp:
         source = Path(tmp) / "report.docx"
         write_docx(source)
@@ -94,11 +95,11 @@ def to_pdf(write_docx: Callable[[Path], None], path: Path) -> None:
                                 "--norestore", "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(source)],
                                capture_output=True, text=True, timeout=PDF_TIMEOUT, env={**os.environ, "HOME": tmp})
         except subprocess.TimeoutExpired:
-            raise UserError(f"pdf: LibreOffice did not finish within {PDF_TIMEOUT} s") from None
+            raise UserError(M("pdf: LibreOffice did not finish within {seconds} s", seconds=PDF_TIMEOUT)) from None
         produced = Path(tmp) / "report.pdf"
         if r.returncode != 0 or not produced.is_file():
             why = " ".join((r.stderr or r.stdout or "no output").split())[:300]
-            raise UserError(f"pdf: LibreOffice could not convert the report ({why})")
+            raise UserError(M("pdf: LibreOffice could not convert the report ({reason})", reason=why))
         from ..files import write_output
 
         write_output(path, produced.read_bytes(), option="--output")

@@ -44,11 +44,45 @@ from .. import answers as ans
 from ..app import UserError
 from ..domain import answers as a
 from ..domain.events import DomainError
+from ..i18n import M, NC_, use
 from ..store import ConflictError
 
 TEMPLATE = "web_answers_member.html"
 MAX_BODY = 64 * 1024
 PRIVATE_HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+
+# How the member's page words the refusals (the catalogue's 'member page' context; the CLI's wording
+# names options and values, this page speaks to the member): rendered with ``refusal``.
+_WORDING = (
+    NC_("member page", "proxy: at most {limit} characters"),
+    NC_("member page", "comment: at most {limit} characters"),
+    NC_("member page", "answers: a {kind} takes no answers (only meetings of a body do)"),
+    NC_("member page", "member: not on the body's roster at the meeting's date; only its members answer"),
+    NC_("member page", "the meeting was cancelled; it takes no answers"),
+    NC_("member page", "the meeting is recorded as held; it takes no answers"),
+    NC_("member page", "the meeting has begun or is past; it takes no answers"),
+    NC_("member page",
+        "answer: the deadline {deadline} ({era_date}) has passed; only the secretariat can change it now"),
+    NC_("member page", "answer: the meeting is held in writing; members vote on its items (meeting vote)"),
+    NC_("member page", "proxy: give the name of who attends on the member's behalf"),
+    NC_("member page", "proxy: only with the answer proxy"),
+    NC_("member page", "vote: the meeting is not held in writing; votes are for written deliberations"),
+    NC_("member page", "--item: no agenda item {number!r}; the items are numbered 1..{count}"),
+    NC_("member page", "--item: the meeting has no agenda items"),
+    NC_("member page", "meeting: {id!r} is not a meeting id"),
+    NC_("member page", "meeting: no meeting with id {id}"),
+    NC_("member page", "--answer: {value!r} is not one of {choices}"),
+    NC_("member page", "--vote: {value!r} is not one of {choices}"),
+    NC_("member page", "--vote: give a vote for at least one agenda item"),
+)
+
+
+def refusal(exc: a.AnswerRefused) -> str:
+    """A refused answer or vote, in the member page's Japanese."""
+    message = exc.args[0]
+    return message.render("ja", context="member page") if isinstance(message, M) else str(message)
 
 
 def csrf_token(token: str) -> str:
@@ -173,12 +207,13 @@ def _post(request: Request, site: Any, token: str, body: bytes) -> Response:
                 proxy=field("proxy"), comment=field("comment"), today=today))
             kind = "answer"
     except a.AnswerRefused as exc:
-        return _page(request, site, token, member, status=400, error=exc.ja, meeting=meeting)
+        return _page(request, site, token, member, status=400, error=refusal(exc), meeting=meeting)
     except ConflictError:
         return _page(request, site, token, member, status=409,
                      error="同時に別の回答が記録されました。内容をご確認のうえ、もう一度送信してください。")
     except (DomainError, UserError) as exc:
-        text = str(exc)
+        with use("en"):
+            text = str(exc)
         ja = ("使用できない文字が含まれています。" if "control character" in text
               else "入力内容を確認してください。")
         return _page(request, site, token, member, status=400, error=ja, meeting=meeting)

@@ -51,6 +51,7 @@ from starlette.routing import BaseRoute, Route
 from ...accounts import Accounts, Session, csrf_ok
 from ...domain.users import ROLE_LABELS, Role
 from ...feeds.ics import TOKYO
+from ...i18n import use
 from .forms import Form
 
 logger = logging.getLogger("kyogikai.web.console")
@@ -194,7 +195,7 @@ def page(console_of: Callable[[Request], Console], handler: Handler, admin: bool
 
 
 def _guarded(console: Console, request: Request, data: dict[str, Any], handler: Handler, admin: bool) -> Response:
-    with console.lock:
+    with use("ja"), console.lock:          # the console speaks Japanese, whatever the server's environment says
         accounts = console.accounts
         if not accounts.any_user():
             return _not_found(console, request)

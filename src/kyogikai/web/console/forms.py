@@ -42,7 +42,7 @@ class Form:
             self.message = text
 
     def app_error(self, exc: BaseException, default_field: str | None = None, fields: tuple[str, ...] = ()) -> None:
-        """An application error: Japanese from the message table, beside its field when the form has it."""
+        """An application error: the catalogue's Japanese (see :mod:`.messages`), beside its field when the form has it."""
         field, text = messages.translate(exc)
         if field not in fields:
             field = default_field if default_field in fields else None
