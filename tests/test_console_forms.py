@@ -337,7 +337,7 @@ def test_members_import_from_the_console(db, tmp_path):
         csrf = b.get("/console/members").csrf()
         before = count_events(db)
         r = b.upload("/console/members/import", {"csrf_token": csrf}, "file", "bad.csv", bad)
-        assert r.status == 400 and 'id="e-file">' in r.text and "line 2" in r.text and count_events(db) == before
+        assert r.status == 400 and 'id="e-file">' in r.text and "2行目" in r.text and count_events(db) == before
         r = b.upload("/console/members/import", {"csrf_token": csrf}, "file", "members.csv", good)
         assert r.status == 200 and "登録 1件" in r.text and "変更なし 1件" in r.text and ">瀬戸市</a>" in r.text
         assert count_events(db) == before + 1
