@@ -121,12 +121,13 @@ def cli(db) -> CLI:
 
 # --- stores built once per session and backend, then copied (tests/templates.py) ------------------
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def templates(tmp_path_factory):
-    from .templates import Templates
+    from . import templates as module
 
-    t = Templates(tmp_path_factory.mktemp("templates"), PG_DSN)
+    t = module.SESSION = module.Templates(tmp_path_factory.mktemp("templates"), PG_DSN)
     yield t
+    module.SESSION = None
     t.close()
 
 

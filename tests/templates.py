@@ -23,6 +23,15 @@ from kyogikai.store import Location
 
 Build = Callable[[str], Any]   # fills a fresh store at a URL; what it returns is kept with the template
 
+SESSION: "Templates | None" = None   # the test session's (conftest's ``templates`` fixture sets it)
+
+
+def copy_or_build(name: str, build: Build, target: str) -> Any:
+    """A copy of the session's template ``name`` at ``target``; outside a test session, ``build(target)``."""
+    if SESSION is None:
+        return build(target)
+    return SESSION.copy(name, build, target)
+
 
 class Templates:
     def __init__(self, work: Path, pg_dsn: str) -> None:
