@@ -133,3 +133,29 @@ class Run:
 @pytest.fixture
 def cli(db) -> CLI:
     return CLI(db)
+
+
+# --- stores built once per session and backend, then copied (tests/templates.py) ------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def templates(tmp_path_factory):
+    from . import templates as module
+
+    t = module.SESSION = module.Templates(tmp_path_factory.mktemp("templates"), PG_DSN)
+    yield t
+    module.SESSION = None
+    t.close()
+
+
+@pytest.fixture
+def reference_db(db, templates, reference_text, tmp_path_factory) -> str:
+    """``db`` holding the FY2023 reference report as ``kyogikai import-report`` records it (imported
+    once per backend and session, copied for each test)."""
+    def build(url: str) -> str:
+        path = tmp_path_factory.mktemp("reference") / "fy2023.txt"
+        path.write_text(reference_text, encoding="utf-8")
+        return CLI(url)("import-report", str(path)).out
+
+    out = templates.copy("reference", build, db)
+    assert "70 items created" in out
+    return db

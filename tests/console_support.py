@@ -96,7 +96,15 @@ def count_events(db: str) -> int:
 
 
 def setup_council(db: str, users: bool = True) -> None:
-    """A programme, 幹事会 with two members on its roster, and (optionally) an admin and a clerk."""
+    """A programme, 幹事会 with two members on its roster, and (optionally) an admin and a clerk.
+
+    Built once per session and backend, then copied into ``db`` (tests/templates.py)."""
+    from .templates import copy_or_build
+
+    copy_or_build("council" if users else "council-without-users", lambda url: build_council(url, users), db)
+
+
+def build_council(db: str, users: bool = True) -> None:
     import datetime as dt
 
     with Kyogikai(db, actor="鈴木") as app:

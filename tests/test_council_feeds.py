@@ -25,11 +25,8 @@ BASE = "https://kyogikai.example.lg.jp"
 
 
 @pytest.fixture
-def imported(db, reference_text, tmp_path):
-    ref = tmp_path / "fy2023.txt"
-    ref.write_text(reference_text, encoding="utf-8")
-    CLI(db)("import-report", str(ref))
-    return db
+def imported(reference_db):
+    return reference_db
 
 
 def events_count(db: str) -> int:

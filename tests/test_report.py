@@ -73,8 +73,8 @@ def test_import_of_rendered_report_is_a_fixed_point(cli, tmp_path, reference_tex
     assert second_db("report", "--fiscal-year", "2023").out == first
 
 
-def test_import_twice_changes_nothing_and_says_so(cli, tmp_path, reference_text):
-    imported(cli, tmp_path, reference_text)
+def test_import_twice_changes_nothing_and_says_so(reference_db, tmp_path, reference_text):
+    cli = CLI(reference_db)                      # holds the reference, imported once (see conftest)
     before = cli("log", "--json").json()
     out = imported(cli, tmp_path, reference_text)
     assert "nothing to import" in out and "70 items unchanged" in out
@@ -173,8 +173,8 @@ def test_as_of_shows_what_was_known_at_the_end_of_that_day(db):
     assert "・第1回幹事会（令和5年5月31日、Web会議）【中止】" in cli("report", "--fiscal-year", "2023").out
 
 
-def test_report_reads_its_read_model_not_the_log(cli, tmp_path, reference_text, monkeypatch):
-    imported(cli, tmp_path, reference_text)
+def test_report_reads_its_read_model_not_the_log(reference_db, monkeypatch):
+    cli = CLI(reference_db)
     expected = cli("report", "--fiscal-year", "2023").out
     from kyogikai.store import EventStore
 
@@ -213,12 +213,10 @@ def test_import_reads_excel_and_windows_shift_jis(cli, db, tmp_path, reference_t
     assert "nothing to import" in r.out and "Shift_JIS" not in r.err
 
 
-def test_imported_entries_are_held_or_cancelled(cli, db, tmp_path, reference_text) -> None:
+def test_imported_entries_are_held_or_cancelled(reference_db, reference_text) -> None:
     """A report records what took place: its entries become held meetings (【中止】 ones cancelled),
     so listings, feeds and participation stop calling them 予定."""
-    path = tmp_path / "r.txt"
-    path.write_text(reference_text, encoding="utf-8")
-    cli("import-report", str(path))
+    cli = CLI(reference_db)
     rows = cli("meetings", "--fiscal-year", "2023", "--json").json()
     statuses = {r["status"] for r in rows}
     cancelled = reference_text.count("【中止】")

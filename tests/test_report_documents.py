@@ -28,11 +28,8 @@ def missing(reason: str) -> None:
 
 
 @pytest.fixture
-def imported(db, reference_text, tmp_path):
-    ref = tmp_path / "fy2023.txt"
-    ref.write_text(reference_text, encoding="utf-8")
-    cli = CLI(db)
-    cli("import-report", str(ref))
+def imported(reference_db):
+    cli = CLI(reference_db)
     cli("council", "set", "--name", NAME)
     return cli
 

@@ -70,11 +70,9 @@ def check_links(root: Path, base: str) -> tuple[int, list[str]]:
 
 
 @pytest.fixture
-def exported(db, reference_text, tmp_path):
-    ref = tmp_path / "fy2023.txt"
-    ref.write_text(reference_text, encoding="utf-8")
+def exported(reference_db, tmp_path):
+    db = reference_db
     cli = CLI(db)
-    cli("import-report", str(ref))
     cli("council", "set", "--name", "あいち電子自治体推進協議会", "--base-url", BASE)
     out = tmp_path / "site"
     r = cli("export-feeds", str(out))
