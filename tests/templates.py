@@ -65,6 +65,9 @@ class Templates:
                 schema = f"tpl_{uuid.uuid4().hex[:12]}"
                 self.schemas.append(schema)
                 url = f"{self.pg_dsn}?schema={schema}"
+            from .conftest import init_store
+
+            init_store(url)   # a store is created with 'kyogikai init' before commands name it
             self.built[(name, kind)] = (url, build(url))
         return self.built[(name, kind)]
 
