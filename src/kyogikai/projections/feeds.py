@@ -46,6 +46,7 @@ goes back.  ``sequence`` rises on significant changes (date, time, place, format
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any, Iterable
 
@@ -64,16 +65,17 @@ VERSION = 3
 
 PROGRAMMES = Table("rm_feed_programmes", {
     "id": "text", "name": "text", "section": "text", "ord": "int", "description": "text",
-    "dissolved_on": "text"}, ("id",))
+    "dissolved_on": "text"}, ("id",), resident=True)
 BODIES = Table("rm_feed_bodies", {
     "id": "text", "name": "text", "kind": "text", "programme_id": "text", "parent_id": "text",
     "ancestors": "text", "ord": "int", "own_public": "int", "public": "int", "description": "text",
-    "dissolved_on": "text", "qualifier": "text"}, ("id",), indexes=(("programme_id",), ("parent_id",), ("name",)))
+    "dissolved_on": "text", "qualifier": "text"}, ("id",), indexes=(("programme_id",), ("parent_id",), ("name",)),
+    resident=True)
 MEMBERS = Table("rm_feed_members", {
-    "id": "text", "name": "text", "code": "text", "dissolved_on": "text"}, ("id",))
+    "id": "text", "name": "text", "code": "text", "dissolved_on": "text"}, ("id",), resident=True)
 ROSTER = Table("rm_feed_roster", {
     "owner_id": "text", "member_id": "text", "since": "text", "until": "text"},
-    ("owner_id", "member_id", "since"), indexes=(("member_id",),))
+    ("owner_id", "member_id", "since"), indexes=(("member_id",),), resident=True)
 ITEMS = Table("rm_feed_items", {
     "id": "text", "kind": "text", "programme_id": "text", "body_id": "text", "refers_to": "text",
     "ordinal": "int", "part": "int", "series": "text", "title": "text", "speaker": "text",
@@ -89,7 +91,7 @@ ENTRIES = Table("rm_feed_entries", {"feed_key": "text", "item_id": "text"}, ("fe
 FEEDS = Table("rm_feed_feeds", {
     "key": "text", "kind": "text", "ref_id": "text", "title": "text", "public": "int", "changed_at": "text",
     "public_changed_at": "text"},
-    ("key",), indexes=(("kind",),))
+    ("key",), indexes=(("kind",),), resident=True)
 TOKENS = Table("rm_feed_tokens", {
     "token_hash": "text", "id": "text", "member_id": "text", "label": "text", "issued_at": "text",
     "issued_by": "text", "revoked_at": "text", "revoked_by": "text"}, ("token_hash",),
@@ -107,8 +109,8 @@ def key(kind: str, id: Any) -> str:
 
 
 def stamp(e: DomainEvent) -> str:
-    """An event's recorded time in one fixed, sortable UTC form."""
-    return e.timestamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """An event's recorded time in one fixed, sortable UTC form (``2023-05-01T00:00:00.000000Z``)."""
+    return e.timestamp.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 # --- feeds and entries --------------------------------------------------------------------------
@@ -145,9 +147,11 @@ def _feed(rows: Rows, kind: str, ref_id: str | None, title: str | None, public: 
         rows.put(FEEDS, row)
 
 
-def _set_entries(rows: Rows, item_id: str, wanted: set[str], at: str, prefix: str | None = None) -> None:
-    """Make the item's entries (those starting with ``prefix``, or all) exactly ``wanted``."""
-    have = {r["feed_key"] for r in rows.find(ENTRIES, item_id=item_id)}
+def _set_entries(rows: Rows, item_id: str, wanted: set[str], at: str, prefix: str | None = None,
+                 new: bool = False) -> None:
+    """Make the item's entries (those starting with ``prefix``, or all) exactly ``wanted``
+    (``new``: the item was just scheduled, so it has none yet)."""
+    have = set() if new else {r["feed_key"] for r in rows.find(ENTRIES, item_id=item_id)}
     if prefix is not None:
         have = {k for k in have if k.startswith(prefix)}
     for k in sorted(wanted - have):
@@ -377,11 +381,11 @@ def _recheck(rows: Rows, item: dict, member_id: str, at: str) -> None:
         _touch(rows, [k], at, public=bool(item["public"]))
 
 
-def _place(rows: Rows, item: dict, at: str) -> None:
+def _place(rows: Rows, item: dict, at: str, new: bool = False) -> None:
     """Put an item in exactly the feeds it belongs to."""
     wanted = {ALL, key("programme", item["programme_id"])} | {key("body", b) for b in _chain(rows, item["body_id"])}
     wanted |= {key("member", mid) for mid in _members_of(rows, item)}
-    _set_entries(rows, item["id"], wanted, at)
+    _set_entries(rows, item["id"], wanted, at, new=new)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -399,10 +403,14 @@ def _label(rows: Rows, item: dict, with_ref: bool = True) -> str:
 
 
 def when_text(item: dict) -> str:
-    period = Period(dt.date.fromisoformat(item["start_date"]), dt.date.fromisoformat(item["end_date"]), item["precision"])
-    text = format_period(period)
-    if item["start_time"]:
-        text += f" {item['start_time']}～{item['end_time'] or ''}"
+    return _when_text(item["start_date"], item["end_date"], item["precision"], item["start_time"], item["end_time"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _when_text(start: str, end: str, precision: str, start_time: str | None, end_time: str | None) -> str:
+    text = format_period(Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), precision))
+    if start_time:
+        text += f" {start_time}～{end_time or ''}"
     return text
 
 
@@ -465,7 +473,8 @@ def _refresh(rows: Rows, item: dict, at: str, changed: bool = False) -> bool:
     Votes and re-deliberations that name it are re-rendered too.  Returns whether it changed.
     """
     new = _render(rows, item)
-    label_changed = new["label"] != item.get("label")
+    # a new item has no label yet, and nothing refers to it yet (votes name earlier meetings)
+    label_changed = item.get("label") is not None and new["label"] != item["label"]
     changed = changed or any(item.get(k) != v for k, v in new.items())
     if not changed:
         return False
@@ -492,7 +501,7 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
             "venue": e.venue, "status": m.Status.SCHEDULED.value, "cancel_reason": None, "agenda": "[]",
             "sequence": 0, "created_at": at, "modified_at": at}
     _refresh(rows, item, at, changed=True)
-    _place(rows, item, at)
+    _place(rows, item, at, new=True)
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any) -> None:
