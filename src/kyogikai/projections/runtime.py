@@ -171,10 +171,13 @@ class CachedRows(SQLRows):
         return None if row is None else dict(row)
 
     def put(self, table: Table, row: dict[str, Any]) -> None:
-        key = tuple(row.get(k) for k in table.key)
+        key = tuple([row.get(k) for k in table.key])
         row = dict(row)
         self.cache[(table.name, key)] = row
-        self.dirty.setdefault(table.name, (table, {}))[1][key] = row
+        dirty = self.dirty.get(table.name)
+        if dirty is None:
+            dirty = self.dirty[table.name] = (table, {})
+        dirty[1][key] = row
         if table.name in self.whole:
             self.whole[table.name][key] = row
             self.indexes.pop(table.name, None)
