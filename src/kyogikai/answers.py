@@ -29,7 +29,7 @@ from .app import Kyogikai, Result, UserError, retry_on_conflict, tokyo_today
 from .dates import Period
 from .domain import answers as a
 from .domain import meeting as mt
-from .domain.naming import item_label
+from .domain.naming import meeting_label
 from .projections import answers as ans_rm
 from .projections import organisation as org_rm
 from .projections import schedule as sched_rm
@@ -301,11 +301,8 @@ def member_meetings(app: Kyogikai, member_id: str, today: dt.date | None = None)
 
 def _label(rows: Any, bodies: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
     """The meeting's name (第1回幹事会 …) inside an open read transaction."""
-    ref = rows.get(sched_rm.MEETINGS, m["refers_to"]) if m["refers_to"] else None
-    body = bodies.get(m["body_id"]) if m["body_id"] else None
-    return item_label(kind=m["kind"], ordinal=m["ordinal"], part=m["part"], series=m["series"], title=m["title"],
-                      body_name=body["name"] if body else None, speaker=m["speaker"],
-                      refers_to_label=_label(rows, bodies, ref) if ref else None)
+    return meeting_label(m, lambda bid: bodies[bid]["name"] if bid in bodies else None,
+                         lambda ref: rows.get(sched_rm.MEETINGS, ref))
 
 
 # == rendering ====================================================================================

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import unicodedata
@@ -58,7 +59,8 @@ from .i18n import M
 from .app import Kyogikai, UserError, tokyo_today
 from .dates import Period
 from .domain.meeting import KIND_LABELS, Kind
-from .domain.naming import item_label
+from .domain.bodytree import BodyTree
+from .domain.naming import meeting_label
 from .projections import answers as ans_rm
 from .projections import organisation as org_rm
 from .projections import participation as part_rm
@@ -125,14 +127,14 @@ class YearData:
         return UNKNOWN
 
     # -- derived lookups --------------------------------------------------------------------------
+    @functools.cached_property
+    def tree(self) -> BodyTree:
+        return BodyTree(self.bodies.values())
+
     def path(self, body_id: str) -> str:
         """``programme/body/sub-body``, as ``kyogikai meetings`` shows it."""
-        chain, cur = [], self.bodies.get(body_id)
-        while cur is not None:
-            chain.append(cur["name"])
-            cur = self.bodies.get(cur["parent_id"]) if cur["parent_id"] else None
         prog = self.programmes.get(self.bodies[body_id]["programme_id"]) if body_id in self.bodies else None
-        return "/".join([prog["name"] if prog else "?"] + chain[::-1])
+        return "/".join([prog["name"] if prog else "?"] + self.tree.names(body_id))
 
     def body_order(self, body_id: str) -> tuple:
         body = self.bodies[body_id]
@@ -151,12 +153,7 @@ class YearData:
 
     def public(self, body_id: str) -> bool:
         """Public when the body and every body above it are (a non-public body hides what is under it)."""
-        cur = self.bodies.get(body_id)
-        while cur is not None:
-            if not cur["public"]:
-                return False
-            cur = self.bodies.get(cur["parent_id"]) if cur["parent_id"] else None
-        return True
+        return all(b["public"] for b in self.tree.chain(body_id))
 
     def counted(self, m: dict[str, Any]) -> str | None:
         """None when the meeting counts; else why not ("cancelled" or "upcoming")."""
@@ -171,11 +168,8 @@ class YearData:
         return not gone or day < dt.date.fromisoformat(gone)
 
     def label(self, m: dict[str, Any]) -> str:
-        ref = m["refers_to"] and (self.meetings.get(m["refers_to"]) or self.referred.get(m["refers_to"]))
-        body = self.bodies.get(m["body_id"]) if m["body_id"] else None
-        return item_label(kind=m["kind"], ordinal=m["ordinal"], part=m["part"], series=m["series"], title=m["title"],
-                          body_name=body["name"] if body else None, speaker=m["speaker"],
-                          refers_to_label=self.label(ref) if ref else None)
+        return meeting_label(m, lambda bid: self.bodies[bid]["name"] if bid in self.bodies else None,
+                             lambda ref: self.meetings.get(ref) or self.referred.get(ref))
 
     def meeting_info(self, m: dict[str, Any]) -> dict[str, Any]:
         start, end = dt.date.fromisoformat(m["start_date"]), dt.date.fromisoformat(m["end_date"])

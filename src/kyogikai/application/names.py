@@ -10,7 +10,8 @@ from typing import Any, Iterable
 from uuid import UUID
 
 from ..domain.events import NotFound
-from ..domain.naming import item_label
+from ..domain.bodytree import BodyTree
+from ..domain.naming import meeting_label
 from ..i18n import M
 from ..projections import organisation as org_rm
 from ..projections import schedule as sched_rm
@@ -42,16 +43,9 @@ class Names:
 
     def body_paths(self) -> dict[str, list[str]]:
         """Each body's path: programme name, ancestors, own name."""
-        bodies = {b["id"]: b for b in self.ctx.rows(org_rm.BODIES)}
+        tree = BodyTree(self.ctx.rows(org_rm.BODIES))
         progs = {p["id"]: p["name"] for p in self.ctx.rows(org_rm.PROGRAMMES)}
-        paths: dict[str, list[str]] = {}
-        for bid, b in bodies.items():
-            chain, cur = [], b
-            while cur is not None:
-                chain.append(cur["name"])
-                cur = bodies.get(cur["parent_id"]) if cur["parent_id"] else None
-            paths[bid] = [progs.get(b["programme_id"], "?")] + chain[::-1]
-        return paths
+        return {bid: [progs.get(b["programme_id"], "?")] + tree.names(bid) for bid, b in tree.by_id.items()}
 
     def body(self, name: str) -> dict[str, Any]:
         """A body by name or by path (``情報セキュリティ研究会/セキュリティ監査グループ``)."""
@@ -108,15 +102,9 @@ class Names:
 
     def label(self, kind: str, ordinal: int | None, part: int | None, series: str | None, title: str | None,
               body_id: UUID | str | None, speaker: str | None = None, refers_to: str | None = None) -> str:
-        body_name = None
-        if body_id:
-            rows = self.ctx.rows(org_rm.BODIES, id=str(body_id))
-            body_name = rows[0]["name"] if rows else None
-        ref_label = None
-        if refers_to:
-            r = self.ctx.rows(sched_rm.MEETINGS, id=str(refers_to))
-            if r:
-                ref_label = self.label(r[0]["kind"], r[0]["ordinal"], r[0]["part"], r[0]["series"], r[0]["title"],
-                                       r[0]["body_id"], r[0]["speaker"])
-        return item_label(kind=kind, ordinal=ordinal, part=part, series=series, title=title, body_name=body_name,
-                          speaker=speaker, refers_to_label=ref_label)
+        def first(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+            return rows[0] if rows else None
+        return meeting_label({"kind": kind, "ordinal": ordinal, "part": part, "series": series, "title": title,
+                              "body_id": str(body_id) if body_id else None, "speaker": speaker, "refers_to": refers_to},
+                             lambda bid: (first(self.ctx.rows(org_rm.BODIES, id=bid)) or {}).get("name"),
+                             lambda ref: first(self.ctx.rows(sched_rm.MEETINGS, id=str(ref))))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..domain.bodytree import BodyTree
 from ..domain.events import MAX_ORDER
 from ..domain.organisation import BodyKind, MemberClass, MemberKind, SECTION_TITLES, Section
 from ..projections import organisation as org_rm
@@ -213,12 +214,10 @@ def bodies(s: State, as_json: bool) -> None:
     if as_json:
         dump_json({"programmes": progs, "bodies": all_bodies})
         return
-    children: dict[str | None, list[dict]] = {}
-    for b in all_bodies:
-        children.setdefault(b["parent_id"] or b["programme_id"], []).append(b)
+    tree = BodyTree(all_bodies)
 
     def walk(parent: str, depth: int) -> None:
-        for b in children.get(parent, []):
+        for b in tree.children(parent):
             flags = [f for f, on in (("inline", b["inline"]), ("non-public", not b["public"]),
                                      (f"dissolved {b['dissolved_on']}", b["dissolved_on"])) if on]
             click.echo("  " * depth + f"{b['name']}" + (f"  [{', '.join(flags)}]" if flags else ""))

@@ -1,6 +1,6 @@
 """Feeds, pages and private feed tokens over the application (used by the CLI and the web app).
 
-Every read is a query on the ``feeds`` read model (``projections/feeds.py``): one indexed query per
+Every read is a query on the ``feeds`` read model (``projections/feeds/``): one indexed query per
 feed, whatever the length of the log.  :meth:`FeedService.fresh` first applies the events recorded
 since the last look (by any process), so a long-running server shows them without a restart.
 """
@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..app import Kyogikai, UserError
 from ..dates import format_date
+from ..domain.bodytree import BodyTree
 from ..i18n import M
 from ..domain.events import NotFound
 from ..domain.formats import label_of
@@ -248,11 +249,9 @@ class FeedService:
     def _with_links(self, kind: str, row: dict[str, Any]) -> dict[str, Any]:
         return {**row, "page": self.url(page_path(kind, row["id"])), "subscribe": self.subscribe(kind, row["id"])}
 
-    def _tree(self, bodies: list[dict[str, Any]], parent: str, depth: int = 0) -> Iterator[dict[str, Any]]:
-        for b in bodies:
-            if (b["parent_id"] or b["programme_id"]) == parent:
-                yield {**self._with_links("body", b), "depth": depth}
-                yield from self._tree(bodies, b["id"], depth + 1)
+    def _tree(self, bodies: list[dict[str, Any]], parent: str) -> Iterator[dict[str, Any]]:
+        for b, depth in BodyTree(bodies).walk(parent):
+            yield {**self._with_links("body", b), "depth": depth}
 
     def catalogue(self) -> dict[str, Any]:
         """What the front page lists: sections → programmes → body trees; member feeds."""

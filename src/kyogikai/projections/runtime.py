@@ -45,6 +45,9 @@ class Table:
     columns: dict[str, str]                 # column -> "text" | "int"
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = field(default=())
+    # organisation-sized (grows with the organisation, not the log): a rebuild reads it whole
+    # once per piece and answers get/find from memory (CachedRows ``resident``)
+    resident: bool = False
 
 
 POSITIONS = Table("rm_positions", {"projection": "text", "version": "int", "position": "int"}, ("projection",))
@@ -136,12 +139,29 @@ class CachedRows(SQLRows):
     of a rebuild from several per event to a few per batch.
     """
 
-    def __init__(self, cursor: Any, ph: str, names: dict[str, str] | None = None) -> None:
+    def __init__(self, cursor: Any, ph: str, names: dict[str, str] | None = None, resident: bool = False) -> None:
         super().__init__(cursor, ph, names)
         self.cache: dict[tuple[str, tuple], Any] = {}
         self.dirty: dict[str, tuple[Table, dict[tuple, Any]]] = {}
+        # ``resident``: tables marked resident are read whole on first use and served from memory
+        # (a rebuild's organisation mirror: no statement per event for names, tree and rosters)
+        self.resident = resident
+        self.whole: dict[str, dict[tuple, dict[str, Any]]] = {}
+        self.indexes: dict[str, dict[tuple[str, ...], dict[tuple, list[dict[str, Any]]]]] = {}
+
+    def _whole(self, table: Table) -> dict[tuple, dict[str, Any]] | None:
+        if not (self.resident and table.resident):
+            return None
+        whole = self.whole.get(table.name)
+        if whole is None:
+            self.flush(table.name)
+            whole = self.whole[table.name] = {tuple(r[k] for k in table.key): r for r in super().find(table)}
+        return whole
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
+        if table.resident and self.resident:
+            hit = self._whole(table).get(key)  # type: ignore[union-attr]
+            return None if hit is None else dict(hit)
         k = (table.name, key)
         if k in self.cache:
             hit = self.cache[k]
@@ -151,24 +171,46 @@ class CachedRows(SQLRows):
         return None if row is None else dict(row)
 
     def put(self, table: Table, row: dict[str, Any]) -> None:
-        key = tuple(row.get(k) for k in table.key)
+        key = tuple([row.get(k) for k in table.key])
         row = dict(row)
         self.cache[(table.name, key)] = row
-        self.dirty.setdefault(table.name, (table, {}))[1][key] = row
+        dirty = self.dirty.get(table.name)
+        if dirty is None:
+            dirty = self.dirty[table.name] = (table, {})
+        dirty[1][key] = row
+        if table.name in self.whole:
+            self.whole[table.name][key] = row
+            self.indexes.pop(table.name, None)
 
     def delete(self, table: Table, *key: Any) -> None:
         self.cache[(table.name, key)] = _DELETED
         self.dirty.setdefault(table.name, (table, {}))[1][key] = _DELETED
+        if table.name in self.whole:
+            self.whole[table.name].pop(key, None)
+            self.indexes.pop(table.name, None)
 
     def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        self.flush(table.name)
-        return super().find(table, order, **where)
+        whole = self._whole(table)
+        if whole is None:
+            self.flush(table.name)
+            return super().find(table, order, **where)
+        cols = tuple(sorted(where))
+        index = self.indexes.setdefault(table.name, {}).get(cols)
+        if index is None:   # built on first use, dropped when the table changes
+            index = self.indexes[table.name][cols] = {}
+            for r in whole.values():
+                index.setdefault(tuple(r[c] for c in cols), []).append(r)
+        hits = index.get(tuple(where[c] for c in cols), [])
+        by = order or table.key
+        return [dict(r) for r in sorted(hits, key=lambda r: tuple((r[c] is None, r[c]) for c in by))]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Raw SQL sees every buffered change; the cache is dropped since the SQL may have written."""
         self.flush()
         out = super().execute(sql, params)
         self.cache.clear()
+        self.whole.clear()
+        self.indexes.clear()
         return out
 
     def flush(self, only: str | None = None) -> None:
@@ -699,7 +741,7 @@ class Runtime:
                 at_end = False
                 while not at_end:   # pieces, each a transaction
                     with self.reads.transaction() as tx:
-                        rows = CachedRows(tx.c, tx.ph, names)
+                        rows = CachedRows(tx.c, tx.ph, names, resident=True)
                         if progress and total is None:
                             total = self.store.max_position()
                         started, in_tx = time.monotonic(), 0
@@ -744,7 +786,7 @@ class Runtime:
             if select_after(tx.c, kind, position, 1):   # written since the last piece
                 if kind == "postgres" and not last_try:
                     return False   # another piece first, so the swap itself writes no rows
-                rows = CachedRows(tx.c, tx.ph, names)
+                rows = CachedRows(tx.c, tx.ph, names, resident=True)
                 while True:
                     notes = select_after(tx.c, kind, position, self.batch)
                     for n in notes:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..answers import tallies_for
 from ..dates import Period, fiscal_year_range
+from ..domain.bodytree import BodyTree
 from ..domain.formats import Format
 from ..domain.organisation import SECTION_TITLES, Section
 from ..projections.narratives import NARRATIVES
@@ -77,12 +78,10 @@ def build_report(rows: Any, fiscal_year: int) -> ReportDoc:
         owner = m["body_id"] or m["programme_id"]
         by_owner[owner].append(entry(m))
 
-    children: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for b in bodies:
-        children[b["parent_id"] or b["programme_id"]].append(b)
+    children = BodyTree(bodies).children
 
     def body_node(b: dict[str, Any]) -> BodyNode | None:
-        kids = [n for n in (body_node(c) for c in children.get(b["id"], [])) if n is not None]
+        kids = [n for n in (body_node(c) for c in children(b["id"])) if n is not None]
         node = BodyNode(name=b["name"], paragraphs=prose.get(b["id"], []), entries=by_owner.get(b["id"], []),
                         children=kids, inline=bool(b["inline"]))
         return node if (node.paragraphs or node.entries or node.children) else None
@@ -91,7 +90,7 @@ def build_report(rows: Any, fiscal_year: int) -> ReportDoc:
     for number, section in enumerate(Section, start=1):
         nodes = []
         for p in (p for p in programmes if p["section"] == section.value):
-            bnodes = [n for n in (body_node(b) for b in children.get(p["id"], [])) if n is not None]
+            bnodes = [n for n in (body_node(b) for b in children(p["id"])) if n is not None]
             node = ProgrammeNode(title=p["name"], paragraphs=prose.get(p["id"], []), entries=by_owner.get(p["id"], []),
                                  bodies=bnodes)
             if node.paragraphs or node.entries or node.bodies:

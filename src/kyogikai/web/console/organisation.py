@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from ... import dates
 from ...app import ConflictError, UserError
 from ...dates import DateError
+from ...domain.bodytree import BodyTree
 from ...domain.events import MAX_ORDER, DomainError
 from ...domain.organisation import BodyKind, MemberClass, MemberKind
 from ...projections import organisation as org_rm
@@ -94,18 +95,13 @@ def _tree(ctx: Ctx) -> list[dict[str, Any]]:
     ctx.app.sync()
     progs = ctx.app.rows(org_rm.PROGRAMMES, order=("ord", "name"))
     bodies = ctx.app.rows(org_rm.BODIES, order=("ord", "name"))
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for b in bodies:
-        children.setdefault(b["parent_id"] or "p:" + b["programme_id"], []).append(b)
+    tree = BodyTree(bodies)
 
-    def walk(key: str, depth: int) -> list[dict[str, Any]]:
-        out = []
-        for b in children.get(key, []):
-            out.append({**b, "depth": depth, "kind_ja": BODY_KIND_JA.get(b["kind"], b["kind"])})
-            out += walk(b["id"], depth + 1)
-        return out
+    def walk(programme_id: str) -> list[dict[str, Any]]:
+        return [{**b, "depth": depth, "kind_ja": BODY_KIND_JA.get(b["kind"], b["kind"])}
+                for b, depth in tree.walk(programme_id)]
 
-    return [{**p, "section_ja": SECTION_JA.get(p["section"], p["section"]), "bodies": walk("p:" + p["id"], 0)}
+    return [{**p, "section_ja": SECTION_JA.get(p["section"], p["section"]), "bodies": walk(p["id"])}
             for p in progs]
 
 
