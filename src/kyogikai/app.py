@@ -171,14 +171,8 @@ class Kyogikai:
             return rows.execute(sql, params)
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        unit = self.runtime._unit
-        if unit is not None:   # inside atomic(): the same question between two writes has the same answer
-            key = (table.name, tuple(order), tuple(sorted(where.items())))
-            memo = unit.setdefault("reads", {})
-            if key not in memo:
-                with self.reads.statement() as rows:
-                    memo[key] = rows.find(table, order, **where)
-            return [dict(r) for r in memo[key]]
+        if self.runtime._unit is not None:   # inside atomic(): through the unit's row cache
+            return self.runtime.unit_find(table, order, **where)
         with self.reads.statement() as rows:
             return rows.find(table, order, **where)
 

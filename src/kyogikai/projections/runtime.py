@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 from ..ledger import GENESIS
 from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
-from ..store import EventStore, Location, StoreError, insert_stored, lock_timeout, one_line, select_after
+from ..store import (CONFLICT, ConflictError, EventStore, Location, StoreError, insert_stored, lock_timeout,
+                     one_line, select_after)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -121,7 +122,16 @@ class SQLRows:
         for name, actual in self.names.items():
             sql = re.sub(rf"\b{name}\b", actual, sql)
         self.c.execute(sql.replace("?", self.ph), params)
-        return [tuple(r) for r in self.c.fetchall()] if self.c.description else []
+        if self.c.description:
+            return [tuple(r) for r in self.c.fetchall()]
+        if self.ph == "%s" and self.c.connection._pipeline is not None:
+            # pipeline mode: a result (and its description) arrives only when fetched
+            try:
+                return [tuple(r) for r in self.c.fetchall()]
+            except Exception as exc:
+                if type(exc).__name__ != "ProgrammingError":   # "the last operation didn't produce records"
+                    raise
+        return []
 
 
 _DELETED = object()
@@ -140,6 +150,10 @@ class CachedRows(SQLRows):
         super().__init__(cursor, ph, names)
         self.cache: dict[tuple[str, tuple], Any] = {}
         self.dirty: dict[str, tuple[Table, dict[tuple, Any]]] = {}
+        # answers of ``find`` per table, dropped when that table is written (or by raw SQL)
+        self.finds: dict[str, dict[tuple, list[dict[str, Any]]]] = {}
+        self.touched: set[str] = set()   # tables written through put/delete (reset by the caller)
+        self.raw = False                 # raw SQL ran (it may have written anything)
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
         k = (table.name, key)
@@ -155,20 +169,32 @@ class CachedRows(SQLRows):
         row = dict(row)
         self.cache[(table.name, key)] = row
         self.dirty.setdefault(table.name, (table, {}))[1][key] = row
+        self.finds.pop(table.name, None)
+        self.touched.add(table.name)
 
     def delete(self, table: Table, *key: Any) -> None:
         self.cache[(table.name, key)] = _DELETED
         self.dirty.setdefault(table.name, (table, {}))[1][key] = _DELETED
+        self.finds.pop(table.name, None)
+        self.touched.add(table.name)
 
     def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        self.flush(table.name)
-        return super().find(table, order, **where)
+        """From the database (after this table's buffered changes), or the same question's answer
+        when the table was not written since."""
+        k = (tuple(order), tuple(sorted(where.items())))
+        known = self.finds.get(table.name, {}).get(k)
+        if known is None:
+            self.flush(table.name)
+            known = self.finds.setdefault(table.name, {})[k] = super().find(table, order, **where)
+        return [dict(r) for r in known]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Raw SQL sees every buffered change; the cache is dropped since the SQL may have written."""
+        """Raw SQL sees every buffered change; the caches are dropped since the SQL may have written."""
         self.flush()
         out = super().execute(sql, params)
         self.cache.clear()
+        self.finds.clear()
+        self.raw = True
         return out
 
     def flush(self, only: str | None = None) -> None:
@@ -506,6 +532,11 @@ class Runtime:
         chunks, so a restore of a large log stays flat in memory).  A version already taken raises
         :class:`~kyogikai.store.ConflictError` and nothing is written.  Inside a unit of work
         (``Kyogikai.atomic``) the transaction is the unit's, committed or rolled back with it.
+
+        Positions are given by us, not by the database: under the write lock the next one is known
+        (one past the log's last position and the chain head, read with BEGIN), so on PostgreSQL the
+        events go in the same pipelined round trip as their chain records, the row changes and the
+        COMMIT — and inside a unit of work no write waits for an answer at all.
         """
         self.prepare()
         kind = self.store.location.kind
@@ -514,67 +545,124 @@ class Runtime:
         outermost = unit is None and getattr(self.reads, "_open", None) is None
         if outermost and hasattr(self.reads, "prefetch"):
             self.reads.prefetch = self._pending_sql().encode()   # PostgreSQL: with BEGIN and the lock
-        with self.reads.transaction() as tx:
-            if unit is None:
-                rows = CachedRows(tx.c, tx.ph)
-                pos, head = self._pending(rows, getattr(self.reads, "prefetched", None))
-            else:   # inside a unit of work: its row cache, positions and chain head carry over
-                unit.pop("reads", None)   # answers memoised by Kyogikai.rows until this write
-                rows = unit["rows"]
-                if unit["pos"] is None:
-                    unit["pos"], unit["head"] = self._pending(rows)
-                pos, head = unit["pos"], unit["head"]
-            links: list[tuple[int, str, str]] = []
-            for i in range(0, len(stored), self.batch):
-                chunk = list(stored[i:i + self.batch])
-                done = insert_stored(tx.c, kind, chunk, head[0])
-                if self.ledger:
-                    new_links = self.ledger.links(list(zip(done, chunk)), head)
-                    head = new_links[-1][0], new_links[-1][2]
-                    links += new_links
-                domain = (list(events[i:i + self.batch]) if events is not None
-                          else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in chunk])
-                for e in domain:
-                    for p in self.projections:
-                        p.apply(e, rows)
-                positions += done
-                if len(stored) > self.batch:   # a large write: keep memory flat
+        try:
+            with self.reads.transaction() as tx:
+                if unit is None:
+                    rows = CachedRows(tx.c, tx.ph)
+                    pos, head, top = self._pending(rows, getattr(self.reads, "prefetched", None))
+                else:   # inside a unit of work: its row cache, positions and chain head carry over
+                    rows = unit["rows"]
+                    if unit["pos"] is None:
+                        unit["pos"], unit["head"], unit["top"] = self._pending(rows)
+                    pos, head, top = unit["pos"], unit["head"], unit["top"]
+                rows.touched, rows.raw = set(), False
+                links: list[tuple[int, str, str]] = []
+                for i in range(0, len(stored), self.batch):
+                    chunk = list(stored[i:i + self.batch])
+                    done = insert_stored(tx.c, kind, chunk, head[0], first=max(top, head[0]) + 1)
+                    top = done[-1]
+                    if self.ledger:
+                        new_links = self.ledger.links(list(zip(done, chunk)), head)
+                        head = new_links[-1][0], new_links[-1][2]
+                        links += new_links
+                    domain = (list(events[i:i + self.batch]) if events is not None
+                              else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}")
+                                    for s in chunk])
+                    for e in domain:
+                        for p in self.projections:
+                            p.apply(e, rows)
+                    positions += done
+                    if len(stored) > self.batch:   # a large write: keep memory flat
+                        if self.ledger:
+                            self.ledger.store_links(tx.c, links)
+                        links = []
+                        rows.flush()
+                        rows.cache.clear()
+                        rows.finds.clear()
+                if unit is not None:
+                    if positions:   # positions are written when the unit ends
+                        unit["head"], unit["last"], unit["top"] = head, positions[-1], top
+                    self._forget_answers(unit, rows)
+                    # queued in the unit's pipeline (PostgreSQL): sent with the next read or the commit
                     if self.ledger:
                         self.ledger.store_links(tx.c, links)
-                    links = []
                     rows.flush()
-                    rows.cache.clear()
-            if positions and unit is not None:
-                unit["head"], unit["last"] = head, positions[-1]   # positions are written when the unit ends
-            elif positions:
-                for p in self.projections:
-                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
-                                         "position": max(positions[-1], pos.get(p.NAME, 0))})
-            # PostgreSQL: the chain records, every row change (and the COMMIT) in one round trip
-            with self.reads.pipeline(commit=outermost):
-                if self.ledger:
-                    self.ledger.store_links(tx.c, links)
-                rows.flush()
+                    return positions
+                if positions:
+                    for p in self.projections:
+                        rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                             "position": max(positions[-1], pos.get(p.NAME, 0))})
+                # PostgreSQL: the chain records, every row change (and the COMMIT) in one round trip
+                with self.reads.pipeline(commit=outermost):
+                    if self.ledger:
+                        self.ledger.store_links(tx.c, links)
+                    rows.flush()
+                    if positions:
+                        self._sequence_to(tx.c, positions[-1])
+        except Exception as exc:
+            if unit is None and any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):
+                raise ConflictError(CONFLICT) from None
+            raise
         return positions
+
+    def _sequence_to(self, cur: Any, last: int) -> None:
+        """PostgreSQL: keep the position sequence at the last position we gave (a writer that lets the
+        database number its rows — an older kyogikai — then continues after it)."""
+        if self.store.location.kind == "postgres":
+            cur.execute("SELECT setval(pg_get_serial_sequence('stored_events', 'notification_id'), %s)", (last,))
+
+    @staticmethod
+    def _forget_answers(unit: dict[str, Any], rows: CachedRows) -> None:
+        """Drop the unit's memoised query answers that this write may have changed: those naming a
+        table it wrote (all of them when raw SQL ran)."""
+        memo = unit.get("reads")
+        if not memo:
+            return
+        if rows.raw:
+            memo.clear()
+            return
+        written = rows.touched | {"stored_events", LEDGER_TABLE, POSITIONS.name}
+        pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(written)) + r")\b")
+        for key in [k for k in memo if pattern.search(k[0])]:
+            del memo[key]
 
     @contextmanager
     def unit(self, tx: SQLRows) -> Iterator[None]:
         """Inside the caller's open write transaction: the writes within share one row cache, the
-        positions and the chain head are read once and the positions written once, at the end."""
+        positions and the chain head are read once and the positions written once, at the end.
+
+        On PostgreSQL the unit runs in pipeline mode: writes are queued and go with the next read
+        (a read costs one round trip, a write none), and the last ones with the COMMIT."""
         if self._unit is not None:
             yield
             return
-        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None}
+        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None, "top": 0}
         try:
-            yield
-            u = self._unit
-            if u["last"] is not None:
-                for p in self.projections:
-                    u["rows"].put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
-                                              "position": max(u["last"], u["pos"].get(p.NAME, 0))})
-                u["rows"].flush()
+            with self.reads.pipeline(commit=True):
+                yield
+                u = self._unit
+                if u["last"] is not None:
+                    for p in self.projections:
+                        u["rows"].put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                                  "position": max(u["last"], u["pos"].get(p.NAME, 0))})
+                    u["rows"].flush()
+                    self._sequence_to(tx.c, u["last"])
+        except Exception as exc:
+            if any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):
+                raise ConflictError(CONFLICT) from None
+            raise
         finally:
             self._unit = None
+
+    def unit_find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
+        """Inside a unit of work: read-model rows as the unit left them, through its row cache (a
+        lookup by key answered from it, other questions until their table is written)."""
+        assert self._unit is not None
+        rows: CachedRows = self._unit["rows"]
+        if where and len(where) == len(table.key) and set(where) == set(table.key):
+            row = rows.get(table, *[where[k] for k in table.key])
+            return [] if row is None else [row]
+        return rows.find(table, order, **where)
 
     def _pending_sql(self) -> str:
         col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
@@ -584,10 +672,10 @@ class Runtime:
                      f"(SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1)")
         return f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} FROM {POSITIONS.name}"
 
-    def _pending(self, rows: CachedRows, found: list[tuple] | None = None) -> tuple[dict[str, int], tuple[int, str]]:
+    def _pending(self, rows: CachedRows, found: list[tuple] | None = None) -> tuple[dict[str, int], tuple[int, str], int]:
         """Inside a write transaction: apply what others wrote since the read models' positions;
-        returns the positions and the chain head (one statement when nothing is pending, sent with
-        BEGIN on PostgreSQL: ``found``)."""
+        returns the positions, the chain head and the log's last position (one statement when
+        nothing is pending, sent with BEGIN on PostgreSQL: ``found``)."""
         kind = self.store.location.kind
         if self.ledger:
             self.ledger.ensure(rows.c)
@@ -603,14 +691,14 @@ class Runtime:
             head = self.ledger.head(rows.c)
         start = min(pos.get(p.NAME, 0) for p in self.projections)
         if top is not None and start >= top:
-            return pos, head   # the usual case: nothing written by others (one statement)
+            return pos, head, top   # the usual case: nothing written by others (one statement)
         while True:
             notes = select_after(rows.c, kind, start, self.batch)
             if notes:
                 start = self._apply_batch(notes, pos, rows)
                 rows.flush()
             if len(notes) < self.batch:
-                return pos, head
+                return pos, head, max(top or 0, start)
 
     def _apply_batch(self, notes: Sequence[Any], pos: dict[str, int], rows: CachedRows) -> int:
         """Apply stored events to each read model that lacks them; record the new positions in
