@@ -233,18 +233,27 @@ class Kyogikai:
             raise UserError(f"member {name!r} is ambiguous: " + "; ".join(f"{m['name']} ({m['code']})" for m in hits))
         raise NotFound(f"unknown member {name!r}" + _suggest(name, [m["name"] for m in members]))
 
-    def meeting_row(self, ref: str) -> dict[str, Any]:
+    def meeting_row(self, ref: str, fresh: bool = False) -> dict[str, Any]:
+        """The meeting whose id starts with ``ref``; ``fresh``: read models brought up to date first
+        (in the same round trip on PostgreSQL)."""
         ref = ref.strip().lower()
         if len(ref) < 4 or any(c not in "0123456789abcdef-" for c in ref):
             raise UserError(f"meeting id {ref!r}: give the id shown by 'kyogikai meetings' (at least 4 hex digits)")
         # a range on the primary key (ids are lower-case hex and '-', all below 'g'): an index seek on
-        # both databases, where LIKE would scan every meeting
-        hits = self.query("SELECT id FROM rm_meetings WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", (ref, ref + "g"))
+        # both databases, where LIKE would scan every meeting; the whole rows, in one statement
+        cols = list(sched_rm.MEETINGS.columns)
+        sql = f"SELECT {', '.join(cols)} FROM rm_meetings WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
+        if fresh and self.store.cursor is None:   # inside atomic() nobody else can write
+            hits = self.runtime.fresh_read(sql, (ref, ref + "g"))
+        elif self.store.cursor is not None and len(ref) == 36:   # a whole id inside atomic(): from its row cache
+            hits = [tuple(r[c] for c in cols) for r in self.rows(sched_rm.MEETINGS, id=ref)]
+        else:
+            hits = self.query(sql, (ref, ref + "g"))
         if not hits:
             raise NotFound(f"no meeting with id {ref!r}")
         if len(hits) > 1:
             raise UserError(f"meeting id {ref!r} is ambiguous: {len(hits)} meetings start with it; give more digits")
-        return self.rows(sched_rm.MEETINGS, id=hits[0][0])[0]
+        return dict(zip(cols, hits[0]))
 
     # == aggregates ==============================================================================
     def _load(self, cls: type, id: UUID | str, what: str) -> Any:
@@ -473,8 +482,7 @@ class Kyogikai:
                           speaker=speaker, refers_to_label=ref_label)
 
     def _meeting(self, ref: str) -> mt.Meeting:
-        self._fresh()
-        return self._load(mt.Meeting, self.meeting_row(ref)["id"], "meeting")
+        return self._load(mt.Meeting, self.meeting_row(ref, fresh=True)["id"], "meeting")
 
     def reschedule(self, ref: str, period: Period, start_time: dt.time | None = None,
                    end_time: dt.time | None = None, reason: str | None = None) -> Result:

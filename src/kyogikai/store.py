@@ -253,6 +253,9 @@ class EventStore:
     writer: Callable[[list[StoredEvent], list[DomainEvent]], Any] | None = None
     reader: Any = None      # a ReadStore on the same database: aggregate loads in one statement on it
     cursor: Any = None
+    # PostgreSQL: a statement sent with the one that loads an aggregate (read models' rows a command
+    # on it will need), its parameters and what takes its rows (Runtime.prefetch)
+    prefetch: Callable[[UUID], tuple[str, list[Any], Callable[[list[tuple]], None]] | None] | None = None
 
     def __init__(self, location: Location) -> None:
         self.location = location
@@ -341,8 +344,11 @@ class EventStore:
             if stored is None:
                 stored = self._unit_loads[id] = self._select_events(self.cursor, id)
         elif self.reader is not None:
-            with self.reader.statement() as rows:
-                stored = self._select_events(rows.c, id)
+            extra = self.prefetch(id) if self.prefetch is not None else None
+            stored = self._select_with(id, extra) if extra else None
+            if stored is None:
+                with self.reader.statement() as rows:
+                    stored = self._select_events(rows.c, id)
         else:
             stored = self.recorder.select_events(id)
         return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in stored]
@@ -352,10 +358,23 @@ class EventStore:
             cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
                                 "WHERE originator_id = ? ORDER BY originator_version", (id.hex,))
         else:
-            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
-                        "WHERE originator_id = %s ORDER BY originator_version", (id,))
+            cur.execute(self.EVENTS_PG, (id,))
         return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3]))
                 for r in cur.fetchall()]
+
+    EVENTS_PG = ("SELECT originator_id, originator_version, topic, state FROM stored_events "
+                 "WHERE originator_id = %s ORDER BY originator_version")
+
+    def _select_with(self, id: UUID, extra: tuple[str, list[Any], Callable[[list[tuple]], None]]) -> list[StoredEvent] | None:
+        """PostgreSQL: the aggregate's events and ``extra`` (the runtime's prefetch) in one round
+        trip; None when that fails (the prefetch is an optimisation: the events are then read alone)."""
+        sql, params, take = extra
+        try:
+            found, rows = self.reader.script([(self.EVENTS_PG, [id]), (sql, params)])
+            take(rows)
+        except Exception:
+            return None
+        return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3])) for r in found]
 
     def _domain(self, s: StoredEvent, where: str) -> DomainEvent:
         """A stored event that cannot be read (damaged, unknown, or from a newer kyogikai) is a StoreError."""
