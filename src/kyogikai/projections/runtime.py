@@ -548,7 +548,7 @@ class PostgresReadStore(ReadStore):
         if self._mogrifier is None:
             self._mogrifier = psycopg.ClientCursor(self.conn)
             # the quick literals below rely on standard strings (a quote is the only special character)
-            self._plain = self.conn.info.parameter_status("standard_conforming_strings") == b"on"
+            self._plain = self.conn.info.parameter_status("standard_conforming_strings") in ("on", b"on")
         mog = self._mogrifier
         parts = []
         for sql, params in statements:
@@ -640,6 +640,7 @@ class Runtime:
         self._seen: dict[str, Any] | None = None
         # to begin with, the tables keyed by an id (the ones projections read by the aggregate's id)
         self._by_id: dict[str, Table] = {t.name: t for p in self.projections for t in p.TABLES if t.key == ("id",)}
+        self._refs: dict[tuple[str, str, str], tuple[Table, str, Table]] = {}
         if store.location.kind == "postgres":
             store.prefetch = self.prefetch
 
@@ -861,7 +862,11 @@ class Runtime:
                "LIMIT 1))::text")
         for t in tables:
             sql += f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = %s"
-        return sql, [str(id)] * len(tables), lambda got: self._saw(got, tables, str(id))
+        refs = list(self._refs.values())
+        for source, column, t in refs:   # rows the aggregate's rows refer to
+            sql += (f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = "
+                    f"(SELECT {column} FROM {source.name} WHERE {source.key[0]} = %s)")
+        return sql, [str(id)] * (len(tables) + len(refs)), lambda got: self._saw(got, tables, str(id))
 
     def _saw(self, got: list[tuple], tables: list[Table], id: str) -> None:
         import json
@@ -875,16 +880,34 @@ class Runtime:
         if seen is None or (seen["top"], seen["gen"], seen["head"]) != (top, gen, head) \
                 or len(seen["cache"]) > self.SEEN_ROWS:
             seen = self._seen = {"top": top, "gen": gen, "head": head, "cache": {}, "finds": {}}
-        found = {r[0]: json.loads(r[1]) for r in got if r[0] != "~"}
-        for t in tables:
-            row = found.get(t.name)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name, text in got:
+            if name != "~":
+                found.setdefault(name, []).append(json.loads(text))
+        for t in tables:   # the aggregate's rows, absent ones too
+            row = next((r for r in found.get(t.name, []) if r.get(t.key[0]) == id), None)
             seen["cache"][(t.name, (id,))] = _DELETED if row is None else {c: row.get(c) for c in t.columns}
+        for _, _, t in self._refs.values():   # the rows they refer to, where found
+            for row in found.get(t.name, []):
+                seen["cache"][(t.name, (row.get(t.key[0]),))] = {c: row.get(c) for c in t.columns}
 
     def _learn(self, rows: CachedRows, events: Sequence[Any]) -> None:
+        """Remember which tables projections read by the written aggregate's id, and which rows they
+        read by an id found in such a row (a meeting's body): the next aggregate's load reads both."""
         ids = {str(e.originator_id) for e in events}
         for table, key in rows.misses:
-            if key in ids and len(table.key) == 1:
+            if len(table.key) != 1:
+                continue
+            if key in ids:
                 self._by_id.setdefault(table.name, table)
+                continue
+            for source in list(self._by_id.values()):
+                for id in ids:
+                    row = rows.cache.get((source.name, (id,)))
+                    if isinstance(row, dict) and len(self._refs) < 16:
+                        for column, value in row.items():
+                            if value == key and column not in source.key:
+                                self._refs.setdefault((source.name, column, table.name), (source, column, table))
         rows.misses = []
 
     def _write_at_once(self, stored: Sequence[Any], events: Sequence[Any]) -> list[int] | None:
