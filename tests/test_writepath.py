@@ -81,10 +81,15 @@ def test_a_command_applies_its_events_without_a_catch_up(db, monkeypatch):
         k.sync()
         calls = []
         monkeypatch.setattr(type(k.runtime), "catch_up", lambda self, progress=None: calls.append(1) or 0)
+        # on PostgreSQL the freshness check shares a round trip with the name's lookup (fresh_read):
+        # it checks the answer itself and calls catch_up only when the read models are behind
+        is_behind = type(k.runtime)._is_behind
+        monkeypatch.setattr(type(k.runtime), "_is_behind", lambda self, found: calls.append(1) or is_behind(self, found))
         k.hold(ids["第1回幹事会"][:8])
+        checks = len(calls)
         assert k.rows(schedule.MEETINGS, id=ids["第1回幹事会"])[0]["status"] == "held"
         assert not k.runtime.behind()
-        assert len(calls) == 1          # the freshness check before deciding, none after writing
+        assert checks == 1          # the freshness check before deciding, none after writing
     positions = execute(db, "SELECT DISTINCT position FROM rm_positions WHERE projection < '~'")
     assert positions == [(execute(db, "SELECT MAX(position) FROM kyogikai_chain")[0][0],)]
 

@@ -189,30 +189,49 @@ class Mapper:
         return cls(originator_id=s.originator_id, originator_version=s.originator_version, **state)
 
 
-def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int = 0) -> list[int]:
+CONFLICT = M("conflict: someone else changed the same record at the same time; nothing was written, "
+             "try again")
+
+
+def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int = 0,
+                  first: int | None = None) -> list[int]:
     """Insert stored events with ``cur`` (inside the caller's write transaction); returns their positions.
 
     The same rows the library's recorder writes (SQLite: ``rowid`` is the position; PostgreSQL:
     ``notification_id``).  Writers hold the write lock until they commit, so positions are
     committed in order and a reader following the log never passes over a gap filled later.
     Positions are above ``floor`` (the chain head): SQLite would otherwise reuse the position of a
-    deleted last event, which the chain already vouches for.
+    deleted last event, which the chain already vouches for.  ``first``, when given, is the first
+    position (the caller read the log's last one under the write lock): nothing is read back, so on
+    PostgreSQL the insert can be pipelined with what follows (a version already taken then raises
+    when the pipeline is synced; the caller turns it into :class:`ConflictError`).
     """
     out: list[int] = []
     try:
         if kind == "sqlite":
-            cur.execute("SELECT MAX(rowid) FROM stored_events")
-            top = max(int(cur.fetchone()[0] or 0), floor)
-            out = list(range(top + 1, top + 1 + len(stored)))
+            if first is None:
+                cur.execute("SELECT MAX(rowid) FROM stored_events")
+                first = max(int(cur.fetchone()[0] or 0), floor) + 1
+            out = list(range(first, first + len(stored)))
             cur.executemany("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
                             "VALUES (?,?,?,?,?)",
                             [(p, s.originator_id.hex if isinstance(s.originator_id, UUID) else str(s.originator_id),
                               s.originator_version, s.topic, s.state) for p, s in zip(out, stored)])
+        elif first is not None:
+            out = list(range(first, first + len(stored)))
+            for i in range(0, len(stored), 500):
+                chunk = stored[i:i + 500]
+                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+                params: list[Any] = []
+                for p, s in zip(out[i:i + 500], chunk):
+                    params += [p, s.originator_id, s.originator_version, s.topic, s.state]
+                cur.execute("INSERT INTO stored_events (notification_id, originator_id, originator_version, topic, "
+                            f"state) VALUES {values}", params)
         else:
             for i in range(0, len(stored), 500):
                 chunk = stored[i:i + 500]
                 values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-                params: list[Any] = []
+                params = []
                 for s in chunk:
                     params += [s.originator_id, s.originator_version, s.topic, s.state]
                 cur.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
@@ -220,8 +239,7 @@ def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int
                 out += [r[0] for r in cur.fetchall()]
     except Exception as exc:
         if any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):  # sqlite3's or psycopg's
-            raise ConflictError(M("conflict: someone else changed the same record at the same time; nothing was written, "
-                                  "try again")) from None
+            raise ConflictError(CONFLICT) from None
         raise
     return out
 
@@ -253,6 +271,9 @@ class EventStore:
     writer: Callable[[list[StoredEvent], list[DomainEvent]], Any] | None = None
     reader: Any = None      # a ReadStore on the same database: aggregate loads in one statement on it
     cursor: Any = None
+    # PostgreSQL: a statement sent with the one that loads an aggregate (read models' rows a command
+    # on it will need), its parameters and what takes its rows (Runtime.prefetch)
+    prefetch: Callable[[UUID], tuple[str, list[Any], Callable[[list[tuple]], None]] | None] | None = None
 
     def __init__(self, location: Location, create: bool = False) -> None:
         """Open the store at ``location``; one that does not exist raises :class:`StoreMissing` and
@@ -306,10 +327,11 @@ class EventStore:
         if not events:
             return
         stored = [self.mapper.to_stored(e) for e in events]
-        for e in events:
-            self._unit_loads.pop(e.originator_id, None)
+        loaded = {e.originator_id: self._unit_loads.pop(e.originator_id, None) for e in events}
         if self.writer is not None:
             self.writer(stored, list(events))
+            if self.cursor is not None:   # inside a unit of work (the lock held): what it holds now is known
+                self._remember(loaded, stored)
             return
         from .ledger import Ledger
         from .projections.runtime import open_read_store
@@ -323,6 +345,21 @@ class EventStore:
             positions = insert_stored(tx.c, kind, stored, head[0])
             ledger.chain(tx.c, list(zip(positions, stored)), head)
 
+    def _remember(self, loaded: dict[UUID, list[StoredEvent] | None], stored: Sequence[StoredEvent]) -> None:
+        """After a write inside a unit (the write lock held, so nobody else wrote): an aggregate
+        loaded before it (or a new one) now holds those events and these; anything else is read
+        again when asked for."""
+        now: dict[UUID, list[StoredEvent] | None] = {}
+        for s in stored:
+            have = now.get(s.originator_id, loaded.get(s.originator_id))
+            if have is None and s.originator_version == 1:
+                have = []
+            if have is not None and (have[-1].originator_version if have else 0) == s.originator_version - 1:
+                now[s.originator_id] = have + [s]
+            else:
+                now[s.originator_id] = None
+        self._unit_loads.update({k: v for k, v in now.items() if v is not None})
+
     def save(self, *aggregates: Aggregate) -> list[DomainEvent]:
         events = [e for a in aggregates for e in a.collect()]
         self.append(events)
@@ -335,8 +372,11 @@ class EventStore:
             if stored is None:
                 stored = self._unit_loads[id] = self._select_events(self.cursor, id)
         elif self.reader is not None:
-            with self.reader.statement() as rows:
-                stored = self._select_events(rows.c, id)
+            extra = self.prefetch(id) if self.prefetch is not None else None
+            stored = self._select_with(id, extra) if extra else None
+            if stored is None:
+                with self.reader.statement() as rows:
+                    stored = self._select_events(rows.c, id)
         else:
             stored = self.recorder.select_events(id)
         return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in stored]
@@ -346,10 +386,23 @@ class EventStore:
             cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
                                 "WHERE originator_id = ? ORDER BY originator_version", (id.hex,))
         else:
-            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
-                        "WHERE originator_id = %s ORDER BY originator_version", (id,))
+            cur.execute(self.EVENTS_PG, (id,))
         return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3]))
                 for r in cur.fetchall()]
+
+    EVENTS_PG = ("SELECT originator_id, originator_version, topic, state FROM stored_events "
+                 "WHERE originator_id = %s ORDER BY originator_version")
+
+    def _select_with(self, id: UUID, extra: tuple[str, list[Any], Callable[[list[tuple]], None]]) -> list[StoredEvent] | None:
+        """PostgreSQL: the aggregate's events and ``extra`` (the runtime's prefetch) in one round
+        trip; None when that fails (the prefetch is an optimisation: the events are then read alone)."""
+        sql, params, take = extra
+        try:
+            found, rows = self.reader.script([(self.EVENTS_PG, [id]), (sql, params)])
+            take(rows)
+        except Exception:
+            return None
+        return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3])) for r in found]
 
     def _domain(self, s: StoredEvent, where: str) -> DomainEvent:
         """A stored event that cannot be read (damaged, unknown, or from a newer kyogikai) is a StoreError."""

@@ -161,9 +161,10 @@ class Context:
         return memo[key]
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Raw SQL on the read models: for tests, benchmarks and diagnostics only; the product asks
-        through :meth:`read` and the projections' named queries."""
-        return list(self._memo(("sql", sql, tuple(params)), lambda rows: rows.execute(sql, params)))
+        """Raw SQL on the read models: for tests, benchmarks and diagnostics, and for SQL a projection
+        module writes (e.g. ``schedule.by_prefix_sql``); the product otherwise asks through
+        :meth:`read` and the projections' named queries."""
+        return list(self._memo((sql, tuple(params)), lambda rows: rows.execute(sql, params)))
 
     def read(self, query: Callable[..., T], *args: Any) -> T:
         """A named query of a projection module (``query(rows, *args)``), on one statement."""
@@ -177,12 +178,10 @@ class Context:
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
         """Rows of a read-model table matching ``where`` (equality), in ``order``."""
-        if self.runtime._unit is None:
-            with self.reads.statement() as rows:
-                return rows.find(table, order, **where)
-        found = self._memo((table.name, tuple(order), tuple(sorted(where.items()))),
-                           lambda rows: rows.find(table, order, **where))
-        return [dict(r) for r in found]   # copies: a caller may change its rows, never the memo
+        if self.runtime._unit is not None:   # inside atomic(): through the unit's row cache
+            return self.runtime.unit_find(table, order, **where)
+        with self.reads.statement() as rows:
+            return rows.find(table, order, **where)
 
     # == aggregates ==============================================================================
     def _load(self, cls: type, id: UUID | str, what: str) -> Any:

@@ -24,8 +24,7 @@ class Meetings:
 
     def meeting_agg(self, ref: str) -> mt.Meeting:
         """The meeting an id prefix names, with the read models brought up to date first."""
-        self.ctx._fresh()
-        return self.ctx._load(mt.Meeting, self.names.meeting_row(ref)["id"], "meeting")
+        return self.ctx._load(mt.Meeting, self.names.meeting_row(ref, fresh=True)["id"], "meeting")
 
     @retry_on_conflict
     def schedule(self, *, kind: str = "meeting", body: str | None = None, programme: str | None = None,

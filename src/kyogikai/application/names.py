@@ -87,18 +87,27 @@ class Names:
         raise NotFound(M("unknown member {name!r}{suggestion}", name=name,
                          suggestion=suggest(name, [m["name"] for m in members])))
 
-    def meeting_row(self, ref: str) -> dict[str, Any]:
+    def meeting_row(self, ref: str, fresh: bool = False) -> dict[str, Any]:
+        """The meeting whose id starts with ``ref``; ``fresh``: read models brought up to date first
+        (in the same round trip on PostgreSQL)."""
         ref = ref.strip().lower()
         if len(ref) < 4 or any(c not in "0123456789abcdef-" for c in ref):
             raise UserError(M("meeting id {ref!r}: give the id shown by 'kyogikai meetings' (at least 4 hex digits)",
                               ref=ref))
-        hits = self.ctx.read(sched_rm.ids_with_prefix, ref)
+        cols = list(sched_rm.MEETINGS.columns)
+        if fresh and self.ctx.store.cursor is None:   # inside atomic() nobody else can write
+            found = [dict(zip(cols, r)) for r in self.ctx.runtime.fresh_read(*sched_rm.by_prefix_sql(ref))]
+        elif self.ctx.store.cursor is not None and len(ref) == 36:   # a whole id inside atomic(): its row cache
+            found = self.ctx.rows(sched_rm.MEETINGS, id=ref)
+        else:
+            found = [dict(zip(cols, r)) for r in self.ctx.query(*sched_rm.by_prefix_sql(ref))]
+        hits = [r["id"] for r in found]
         if not hits:
             raise NotFound(M("no meeting with id {ref!r}", ref=ref))
         if len(hits) > 1:
             raise UserError(M("meeting id {ref!r} is ambiguous: {count} meetings start with it; give more digits",
                               ref=ref, count=len(hits)))
-        return self.ctx.rows(sched_rm.MEETINGS, id=hits[0])[0]
+        return found[0]
 
     def label(self, kind: str, ordinal: int | None, part: int | None, series: str | None, title: str | None,
               body_id: UUID | str | None, speaker: str | None = None, refers_to: str | None = None) -> str:

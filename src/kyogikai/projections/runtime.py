@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 from ..ledger import GENESIS
 from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
-from ..store import EventStore, Location, StoreError, insert_stored, lock_timeout, one_line, select_after
+from ..store import (CONFLICT, ConflictError, EventStore, Location, StoreError, insert_stored, is_lock_timeout,
+                     lock_timeout, one_line, select_after)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -124,10 +125,113 @@ class SQLRows:
         for name, actual in self.names.items():
             sql = re.sub(rf"\b{name}\b", actual, sql)
         self.c.execute(sql.replace("?", self.ph), params)
-        return [tuple(r) for r in self.c.fetchall()] if self.c.description else []
+        if self.c.description:
+            return [tuple(r) for r in self.c.fetchall()]
+        if self.ph == "%s" and self.c.connection._pipeline is not None:
+            # pipeline mode: a result (and its description) arrives only when fetched
+            try:
+                return [tuple(r) for r in self.c.fetchall()]
+            except Exception as exc:
+                if type(exc).__name__ != "ProgrammingError":   # "the last operation didn't produce records"
+                    raise
+        return []
 
 
 _DELETED = object()
+
+
+def _matches(row: dict[str, Any], where: Sequence[tuple[str, Any]]) -> bool:
+    """Whether ``row`` may answer a find's ``where`` (erring towards yes: compared as text too)."""
+    for column, value in where:
+        have = row.get(column)
+        if value is None:
+            if have is not None:
+                return False
+        elif have is None or (have != value and str(have) != str(value)):
+            return False
+    return True
+
+
+class Speculation(Exception):
+    """The write cannot be prepared before its transaction: it takes the ordinary path."""
+
+
+class NotCommitted(Exception):
+    """A write transaction sent at once failed before its COMMIT and was rolled back (``args[0]``: why)."""
+
+
+class Deferred:
+    """A PostgreSQL cursor that holds back writes (INSERT, UPDATE, DELETE without RETURNING, setval)
+    and sends them with the next read, as ONE message (``PostgresReadStore.compose``): inside a
+    unit of work nothing waits for a write's answer, so a write costs no round trip and a read one.
+    A write that fails raises at that read (or at the COMMIT), and the transaction is aborted."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE")
+    HOLD = 1000   # statements held back at most (a long unit, a restore): then sent without a read
+
+    def __init__(self, store: Any, cur: Any) -> None:
+        self.store, self.cur = store, cur
+        self.pending: list[tuple[str | bytes, Sequence[Any] | None]] = []
+
+    def execute(self, sql: str | bytes, params: Sequence[Any] | None = None) -> None:
+        text = sql.decode() if isinstance(sql, bytes) else sql
+        word = text.lstrip()[:6].upper()
+        if (word in self.WRITES and "RETURNING" not in text.upper()) or text.startswith("SELECT setval("):
+            self.pending.append((text, params))
+            if len(self.pending) >= self.HOLD:
+                self.send()
+        elif self.pending:
+            self.pending.append((text, params))
+            self.send()
+        else:
+            self.cur.execute(sql, params)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        for p in seq:   # only writes come here
+            self.pending.append((sql, p))
+            if len(self.pending) >= self.HOLD:
+                self.send()
+
+    def send(self) -> None:
+        """Everything held back (and the read last queued) as one message; the cursor is left on the
+        last statement's result."""
+        statements, self.pending = self.pending, []
+        self.cur.execute(self.store.compose(statements))
+        while self.cur.nextset():
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cur, name)
+
+
+def _literal(v: Any) -> str | None:
+    """A value as an SQL literal for a server with standard_conforming_strings on (None: leave it to
+    psycopg's mogrify): NULL, integers, text (quotes doubled), bytea (hex), UUIDs."""
+    if v is None:
+        return "NULL"
+    t = type(v)
+    if t is int:
+        return str(v)
+    if t is str:
+        return None if "\x00" in v else "'" + v.replace("'", "''") + "'"
+    if t is bytes:
+        return "'\\x" + v.hex() + "'::bytea"
+    if t is uuid.UUID:
+        return f"'{v}'::uuid"
+    return None
+
+
+class Collect:
+    """A cursor that only collects what would be executed (for :meth:`PostgresReadStore.write_script`)."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Sequence[Any] | None]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.statements.append((sql, params))
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> None:
+        self.statements.extend((sql, p) for p in seq)
 
 
 class CachedRows(SQLRows):
@@ -143,6 +247,14 @@ class CachedRows(SQLRows):
         super().__init__(cursor, ph, names)
         self.cache: dict[tuple[str, tuple], Any] = {}
         self.dirty: dict[str, tuple[Table, dict[tuple, Any]]] = {}
+        # answers of ``find`` per table, dropped when that table is written (or by raw SQL)
+        self.finds: dict[str, dict[tuple, tuple[list[dict[str, Any]], set[tuple]]]] = {}
+        # keep the answers a change cannot affect (neither holding the changed row nor matching it)
+        self.precise = False
+        self.touched: set[str] = set()   # tables written through put/delete (reset by the caller)
+        self.raw = False                 # raw SQL ran (it may have written anything)
+        self.misses: list[tuple[Table, Any]] = []   # single-column keys read from the database
+        self.speculative = False         # outside the transaction: reads only, a write raises Speculation
         # ``resident``: tables marked resident are read whole on first use and served from memory
         # (a rebuild's organisation mirror: no statement per event for names, tree and rosters)
         self.resident = resident
@@ -168,6 +280,8 @@ class CachedRows(SQLRows):
             return None if hit is _DELETED else dict(hit)
         row = super().get(table, *key)
         self.cache[k] = _DELETED if row is None else row
+        if len(key) == 1:
+            self.misses.append((table, key[0]))
         return None if row is None else dict(row)
 
     def put(self, table: Table, row: dict[str, Any]) -> None:
@@ -181,6 +295,8 @@ class CachedRows(SQLRows):
         if table.name in self.whole:
             self.whole[table.name][key] = row
             self.indexes.pop(table.name, None)
+        self._changed(table, key, row)
+        self.touched.add(table.name)
 
     def delete(self, table: Table, *key: Any) -> None:
         self.cache[(table.name, key)] = _DELETED
@@ -188,32 +304,58 @@ class CachedRows(SQLRows):
         if table.name in self.whole:
             self.whole[table.name].pop(key, None)
             self.indexes.pop(table.name, None)
+        self._changed(table, key, None)
+        self.touched.add(table.name)
+
+    def _changed(self, table: Table, key: tuple, row: dict[str, Any] | None) -> None:
+        cached = self.finds.get(table.name)
+        if not cached:
+            return
+        if not self.precise:
+            del self.finds[table.name]
+            return
+        for k in [k for k, (_, keys) in cached.items() if key in keys or (row is not None and _matches(row, k[1]))]:
+            del cached[k]
 
     def find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
+        """From memory for a resident table in a rebuild; else from the database (after this table's
+        buffered changes), or the same question's answer when the table was not written since."""
         whole = self._whole(table)
-        if whole is None:
+        if whole is not None:
+            cols = tuple(sorted(where))
+            index = self.indexes.setdefault(table.name, {}).get(cols)
+            if index is None:   # built on first use, dropped when the table changes
+                index = self.indexes[table.name][cols] = {}
+                for r in whole.values():
+                    index.setdefault(tuple(r[c] for c in cols), []).append(r)
+            hits = index.get(tuple(where[c] for c in cols), [])
+            by = order or table.key
+            return [dict(r) for r in sorted(hits, key=lambda r: tuple((r[c] is None, r[c]) for c in by))]
+        k = (tuple(order), tuple(sorted(where.items())))
+        known = self.finds.get(table.name, {}).get(k)
+        if known is None:
             self.flush(table.name)
-            return super().find(table, order, **where)
-        cols = tuple(sorted(where))
-        index = self.indexes.setdefault(table.name, {}).get(cols)
-        if index is None:   # built on first use, dropped when the table changes
-            index = self.indexes[table.name][cols] = {}
-            for r in whole.values():
-                index.setdefault(tuple(r[c] for c in cols), []).append(r)
-        hits = index.get(tuple(where[c] for c in cols), [])
-        by = order or table.key
-        return [dict(r) for r in sorted(hits, key=lambda r: tuple((r[c] is None, r[c]) for c in by))]
+            found = super().find(table, order, **where)
+            known = self.finds.setdefault(table.name, {})[k] = (
+                found, {tuple(r.get(c) for c in table.key) for r in found})
+        return [dict(r) for r in known[0]]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Raw SQL sees every buffered change; the cache is dropped since the SQL may have written."""
+        """Raw SQL sees every buffered change; the caches are dropped since the SQL may have written."""
+        if self.speculative:
+            raise Speculation("raw SQL: not before the transaction")
         self.flush()
         out = super().execute(sql, params)
         self.cache.clear()
+        self.finds.clear()
         self.whole.clear()
         self.indexes.clear()
+        self.raw = True
         return out
 
     def flush(self, only: str | None = None) -> None:
+        if self.speculative and (self.dirty if only is None else only in self.dirty):
+            raise Speculation("a query after a change: not before the transaction")
         for name in [only] if only is not None else list(self.dirty):
             if name not in self.dirty:
                 continue
@@ -426,6 +568,80 @@ class PostgresReadStore(ReadStore):
         with self.conn.cursor() as cur:   # autocommit: the statement is its own snapshot
             yield SQLRows(cur, "%s")
 
+    _mogrifier: Any = None
+
+    def script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> list[list[tuple]]:
+        """Several statements sent as ONE message (the simple query protocol: one round trip and
+        one send, whatever their number), their parameters bound on the client by psycopg
+        (``ClientCursor.mogrify``, its quoting); returns each statement's rows.  On an error the
+        statements after it are not run (and a transaction begun in the script is left aborted)."""
+        with self.conn.cursor() as cur:
+            cur.execute(self.compose(statements))
+            out = []
+            while True:
+                out.append([tuple(r) for r in cur.fetchall()] if cur.description else [])
+                if not cur.nextset():
+                    return out
+
+    def compose(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> bytes:
+        """Statements with their parameters bound on the client, as one query string (see script)."""
+        import psycopg
+
+        if self._mogrifier is None:
+            self._mogrifier = psycopg.ClientCursor(self.conn)
+            # the quick literals below rely on standard strings (a quote is the only special character)
+            self._plain = self.conn.info.parameter_status("standard_conforming_strings") in ("on", b"on")
+        mog = self._mogrifier
+        parts = []
+        for sql, params in statements:
+            text = sql.decode() if isinstance(sql, bytes) else sql
+            if params is None:
+                parts.append(text)
+                continue
+            quick = [_literal(v) for v in params] if self._plain and "%%" not in text else None
+            if quick is None or None in quick or text.count("%s") != len(quick) or "%(" in text:
+                parts.append(mog.mogrify(text, params))
+            else:
+                pieces = text.split("%s")
+                parts.append("".join(p + q for p, q in zip(pieces, quick)) + pieces[-1])
+        return "; ".join(parts).encode(self.conn.info.encoding)
+
+    def deferring(self) -> "Deferred":
+        """Inside the open transaction: its cursor holding back writes until the next read (see
+        :class:`Deferred`); installed as the transaction's cursor."""
+        assert self._open is not None
+        d = self._open.c if isinstance(self._open.c, Deferred) else Deferred(self, self._open.c)
+        self._open.c = d
+        return d
+
+    def commit_deferred(self, d: "Deferred") -> None:
+        """The held-back writes and COMMIT in one message: the transaction ends with this round trip."""
+        d.pending.append(("COMMIT", None))
+        d.send()
+        self._committed = True
+
+    def write_script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> None:
+        """A whole write transaction in ONE round trip: BEGIN, the write lock, ``statements``, COMMIT
+        (see :meth:`script`).  When a statement fails nothing is committed: the transaction is
+        rolled back and :class:`NotCommitted` raised with the error.  An error that leaves the
+        commit's outcome unknown (the connection lost) is raised as it is."""
+        import psycopg
+
+        if self._open is not None:  # pragma: no cover - only outside a transaction
+            raise RuntimeError("write_script inside a transaction")
+        lock = f"SELECT pg_advisory_xact_lock({int(self.LOCK_KEY)}, hashtext(current_schema()))"
+        try:
+            self.script([("BEGIN", None), (lock, None), *statements, ("COMMIT", None)])
+        except Exception as exc:
+            status = self.conn.info.transaction_status
+            if status in (psycopg.pq.TransactionStatus.INERROR, psycopg.pq.TransactionStatus.INTRANS):
+                try:
+                    self.conn.execute(b"ROLLBACK")
+                except Exception:
+                    pass
+                raise NotCommitted(exc) from exc
+            raise
+
     def close(self) -> None:
         self.conn.close()
 
@@ -459,6 +675,16 @@ class Runtime:
         self._prepared = False
         self._unit: dict[str, Any] | None = None
         self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
+        # PostgreSQL: the log and read models as last seen (position, generation, chain head) with
+        # read-model rows known at that state; a command whose rows are all known then writes in one
+        # round trip (see _write_at_once).  Tables a projection read by the written aggregate's id
+        # are read together with the aggregate's events (see prefetch).
+        self._seen: dict[str, Any] | None = None
+        # to begin with, the tables keyed by an id (the ones projections read by the aggregate's id)
+        self._by_id: dict[str, Table] = {t.name: t for p in self.projections for t in p.TABLES if t.key == ("id",)}
+        self._refs: dict[tuple[str, str, str], tuple[Table, str, Table]] = {}
+        if store.location.kind == "postgres":
+            store.prefetch = self.prefetch
 
     # -- tables ----------------------------------------------------------------------------------
     def prepare(self, rebuild_stale: bool = True) -> None:
@@ -531,14 +757,35 @@ class Runtime:
     def behind(self) -> bool:
         """Whether events were written that the read models lack (one statement, no transaction)."""
         self.prepare()
+        with self.reads.statement() as rows:
+            found = rows.execute(*self._behind_sql())
+        return self._is_behind(found)
+
+    def _behind_sql(self) -> tuple[str, list[str]]:
         col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
         names = [p.NAME for p in self.projections]
-        with self.reads.statement() as rows:
-            found = rows.execute(f"SELECT (SELECT MAX({col}) FROM stored_events), projection, position FROM "
-                                 f"{POSITIONS.name} WHERE projection IN ({', '.join('?' * len(names))})", names)
+        return (f"SELECT (SELECT MAX({col}) FROM stored_events), projection, position FROM "
+                f"{POSITIONS.name} WHERE projection IN ({', '.join('?' * len(names))})", names)
+
+    def _is_behind(self, found: list[tuple]) -> bool:
         top = int(found[0][0] or 0) if found else self.store.max_position()
         pos = {r[1]: r[2] for r in found}
-        return min((pos.get(n, 0) for n in names), default=0) < top
+        return min((pos.get(p.NAME, 0) for p in self.projections), default=0) < top
+
+    def fresh_read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Read models brought up to date (:meth:`catch_up`), then ``sql`` (placeholders ``?``) on them.
+        On PostgreSQL the freshness check and the query share one round trip; after a catch-up the
+        query runs again."""
+        self.prepare()
+        if self.store.location.kind == "postgres" and self._unit is None and getattr(self.reads, "_open", None) is None:
+            check, names = self._behind_sql()
+            found, out = self.reads.script([(check.replace("?", "%s"), names),   # type: ignore[attr-defined]
+                                            (sql.replace("?", "%s"), list(params))])
+            if not self._is_behind(found):
+                return out
+        self.catch_up()
+        with self.reads.statement() as rows:
+            return rows.execute(sql, params)
 
     # -- writing ---------------------------------------------------------------------------------
     def write(self, stored: Sequence[Any], events: Sequence[Any] | None = None) -> list[int]:
@@ -548,65 +795,254 @@ class Runtime:
         chunks, so a restore of a large log stays flat in memory).  A version already taken raises
         :class:`~kyogikai.store.ConflictError` and nothing is written.  Inside a unit of work
         (``Kyogikai.atomic``) the transaction is the unit's, committed or rolled back with it.
+
+        Positions are given by us, not by the database: under the write lock the next one is known
+        (one past the log's last position and the chain head, read with BEGIN), so on PostgreSQL the
+        events go in the same pipelined round trip as their chain records, the row changes and the
+        COMMIT — and inside a unit of work no write waits for an answer at all.
         """
         self.prepare()
         kind = self.store.location.kind
         positions: list[int] = []
         unit = self._unit
         outermost = unit is None and getattr(self.reads, "_open", None) is None
+        if outermost and kind == "postgres" and events is not None and len(stored) <= self.batch:
+            done = self._write_at_once(stored, events)
+            if done is not None:
+                return done
         if outermost and hasattr(self.reads, "prefetch"):
             self.reads.prefetch = self._pending_sql().encode()   # PostgreSQL: with BEGIN and the lock
-        with self.reads.transaction() as tx:
-            if unit is None:
-                rows = CachedRows(tx.c, tx.ph)
-                pos, head = self._pending(rows, getattr(self.reads, "prefetched", None))
-            else:   # inside a unit of work: its row cache, positions and chain head carry over
-                unit.pop("reads", None)   # answers memoised by Kyogikai.rows until this write
-                rows = unit["rows"]
-                if unit["pos"] is None:
-                    unit["pos"], unit["head"] = self._pending(rows)
-                pos, head = unit["pos"], unit["head"]
-            links: list[tuple[int, str, str]] = []
-            for i in range(0, len(stored), self.batch):
-                chunk = list(stored[i:i + self.batch])
-                done = insert_stored(tx.c, kind, chunk, head[0])
-                if self.ledger:
-                    new_links = self.ledger.links(list(zip(done, chunk)), head)
-                    head = new_links[-1][0], new_links[-1][2]
-                    links += new_links
-                domain = (list(events[i:i + self.batch]) if events is not None
-                          else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in chunk])
-                for e in domain:
-                    for p in self.projections:
-                        p.apply(e, rows)
-                positions += done
-                if len(stored) > self.batch:   # a large write: keep memory flat
+        try:
+            with self.reads.transaction() as tx:
+                if unit is None:
+                    rows = CachedRows(tx.c, tx.ph)
+                    pos, head, top = self._pending(rows, getattr(self.reads, "prefetched", None))
+                else:   # inside a unit of work: its row cache, positions and chain head carry over
+                    rows = unit["rows"]
+                    if unit["pos"] is None:
+                        unit["pos"], unit["head"], unit["top"] = self._pending(rows)
+                    pos, head, top = unit["pos"], unit["head"], unit["top"]
+                rows.touched, rows.raw = set(), False
+                links: list[tuple[int, str, str]] = []
+                for i in range(0, len(stored), self.batch):
+                    chunk = list(stored[i:i + self.batch])
+                    done = insert_stored(tx.c, kind, chunk, head[0], first=max(top, head[0]) + 1)
+                    top = done[-1]
+                    if self.ledger:
+                        new_links = self.ledger.links(list(zip(done, chunk)), head)
+                        head = new_links[-1][0], new_links[-1][2]
+                        links += new_links
+                    domain = (list(events[i:i + self.batch]) if events is not None
+                              else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}")
+                                    for s in chunk])
+                    for e in domain:
+                        for p in self.projections:
+                            p.apply(e, rows)
+                    positions += done
+                    if len(stored) > self.batch:   # a large write: keep memory flat
+                        if self.ledger:
+                            self.ledger.store_links(tx.c, links)
+                        links = []
+                        rows.flush()
+                        rows.cache.clear()
+                        rows.finds.clear()
+                if unit is not None:
+                    if positions:   # positions are written when the unit ends
+                        unit["head"], unit["last"], unit["top"] = head, positions[-1], top
+                    self._forget_answers(unit, rows)
+                    # queued in the unit's pipeline (PostgreSQL): sent with the next read or the commit
                     if self.ledger:
                         self.ledger.store_links(tx.c, links)
-                    links = []
                     rows.flush()
-                    rows.cache.clear()
-            if positions and unit is not None:
-                unit["head"], unit["last"] = head, positions[-1]   # positions are written when the unit ends
-            elif positions:
-                for p in self.projections:
-                    rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
-                                         "position": max(positions[-1], pos.get(p.NAME, 0))})
-            # PostgreSQL: the chain records, every row change (and the COMMIT) in one round trip
-            with self.reads.pipeline(commit=outermost):
-                if self.ledger:
-                    self.ledger.store_links(tx.c, links)
-                rows.flush()
+                    return positions
+                if positions:
+                    for p in self.projections:
+                        rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
+                                             "position": max(positions[-1], pos.get(p.NAME, 0))})
+                # PostgreSQL: the chain records, every row change (and the COMMIT) in one round trip
+                with self.reads.pipeline(commit=outermost):
+                    if self.ledger:
+                        self.ledger.store_links(tx.c, links)
+                    rows.flush()
+                    if positions:
+                        self._sequence_to(tx.c, positions[-1])
+                if events is not None:
+                    self._learn(rows, events)
+                self._seen = None
+                if outermost and kind == "postgres" and positions and self.ledger and len(stored) <= self.batch:
+                    # the state this transaction leaves, with every row it read or wrote
+                    self._seen = {"top": top, "gen": pos.get(self.GENERATION, 0), "head": head,
+                                  "cache": rows.cache if len(rows.cache) <= self.SEEN_ROWS else {},
+                                  "finds": rows.finds}
+        except Exception as exc:
+            if unit is None and any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):
+                raise ConflictError(CONFLICT) from None
+            raise
         return positions
+
+    SEEN_ROWS = 20_000   # rows kept known between commands at most (then forgotten)
+
+    def _state_sql(self) -> str:
+        names = ", ".join(f"'{p.NAME}'" for p in self.projections)
+        return (f"SELECT COALESCE((SELECT MAX(notification_id) FROM stored_events), 0), "
+                f"COALESCE((SELECT position FROM {POSITIONS.name} WHERE projection = '{self.GENERATION}'), 0), "
+                f"(SELECT COUNT(*) FROM {POSITIONS.name} WHERE projection IN ({names}) AND position = "
+                f"COALESCE((SELECT MAX(notification_id) FROM stored_events), 0)), "
+                f"COALESCE((SELECT MAX(position) FROM {LEDGER_TABLE}), 0)")
+
+    def prefetch(self, id: Any) -> tuple[str, list[Any], Callable[[list[tuple]], None]] | None:
+        """PostgreSQL, outside a transaction, sent with the statement that reads aggregate ``id``'s
+        events: in one statement (one snapshot) the log's state and the rows of the tables a projection
+        read by an aggregate's id before.  Returns the statement, its parameters and what takes its
+        rows."""
+        if self._unit is not None or getattr(self.reads, "_open", None) is not None or not self._prepared \
+                or not self.ledger or not self.ledger._ready:
+            return None
+        tables = list(self._by_id.values())
+        state = self._state_sql()[len("SELECT "):]
+        sql = (f"SELECT '~', json_build_array({state}, (SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC "
+               "LIMIT 1))::text")
+        for t in tables:
+            sql += f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = %s"
+        refs = list(self._refs.values())
+        for source, column, t in refs:   # rows the aggregate's rows refer to
+            sql += (f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = "
+                    f"(SELECT {column} FROM {source.name} WHERE {source.key[0]} = %s)")
+        return sql, [str(id)] * (len(tables) + len(refs)), lambda got: self._saw(got, tables, str(id))
+
+    def _saw(self, got: list[tuple], tables: list[Table], id: str) -> None:
+        import json
+
+        top, gen, current, head_pos, head_hash = json.loads(next(r[1] for r in got if r[0] == "~"))
+        if current != len(self.projections):
+            self._seen = None   # read models behind the log: the ordinary path catches up
+            return
+        head = (int(head_pos), head_hash) if head_pos else (0, GENESIS)
+        seen = self._seen
+        if seen is None or (seen["top"], seen["gen"], seen["head"]) != (top, gen, head) \
+                or len(seen["cache"]) > self.SEEN_ROWS:
+            seen = self._seen = {"top": top, "gen": gen, "head": head, "cache": {}, "finds": {}}
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name, text in got:
+            if name != "~":
+                found.setdefault(name, []).append(json.loads(text))
+        for t in tables:   # the aggregate's rows, absent ones too
+            row = next((r for r in found.get(t.name, []) if r.get(t.key[0]) == id), None)
+            seen["cache"][(t.name, (id,))] = _DELETED if row is None else {c: row.get(c) for c in t.columns}
+        for _, _, t in self._refs.values():   # the rows they refer to, where found
+            for row in found.get(t.name, []):
+                seen["cache"][(t.name, (row.get(t.key[0]),))] = {c: row.get(c) for c in t.columns}
+
+    def _learn(self, rows: CachedRows, events: Sequence[Any]) -> None:
+        """Remember which tables projections read by the written aggregate's id, and which rows they
+        read by an id found in such a row (a meeting's body): the next aggregate's load reads both."""
+        ids = {str(e.originator_id) for e in events}
+        for table, key in rows.misses:
+            if len(table.key) != 1:
+                continue
+            if key in ids:
+                self._by_id.setdefault(table.name, table)
+                continue
+            for source in list(self._by_id.values()):
+                for id in ids:
+                    row = rows.cache.get((source.name, (id,)))
+                    if isinstance(row, dict) and len(self._refs) < 16:
+                        for column, value in row.items():
+                            if value == key and column not in source.key:
+                                self._refs.setdefault((source.name, column, table.name), (source, column, table))
+        rows.misses = []
+
+    def _write_at_once(self, stored: Sequence[Any], events: Sequence[Any]) -> list[int] | None:
+        """PostgreSQL: a command's whole transaction in one round trip, when the log is where this
+        process last saw it.  The events are applied to the read models before the transaction, from
+        rows known at that state (read then or since, outside a transaction); then BEGIN, the lock, a
+        check that the log, the chain head and the read-model generation are still at that state
+        (otherwise the statement fails), the events, their chain records, the row changes, the
+        positions and COMMIT go as one message (PostgresReadStore.write_script).  Anything unexpected — the check failing, a query
+        after a change, a conflict — rolls back and returns None: the ordinary path then decides."""
+        seen = self._seen
+        if seen is None or not self.ledger or not self.ledger._ready:
+            return None
+        top, gen, head = seen["top"], seen["gen"], seen["head"]
+        with self.reads.statement() as rd:
+            rows = CachedRows(rd.c, rd.ph)
+            rows.cache = dict(seen["cache"])
+            rows.finds = {k: dict(v) for k, v in seen["finds"].items()}
+            rows.speculative = True
+            try:
+                for e in events:
+                    for p in self.projections:
+                        p.apply(e, rows)
+            except Speculation:
+                self._learn(rows, events)
+                return None
+        self._learn(rows, events)
+        first = max(top, head[0]) + 1
+        positions = list(range(first, first + len(stored)))
+        links = self.ledger.links(list(zip(positions, stored)), head)
+        for p in self.projections:
+            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": positions[-1]})
+        names = [p.NAME for p in self.projections]
+        check = (f"SELECT 1 / (CASE WHEN ({self._state_sql()[len('SELECT '):]}) = (%s, %s, %s, %s) "
+                 "THEN 1 ELSE 0 END)")
+        cur = Collect()
+        cur.execute(check, (top, gen, len(names), head[0]))
+        insert_stored(cur, "postgres", stored, head[0], first=first)
+        self.ledger.store_links(cur, links)
+        rows.speculative, rows.c = False, cur
+        rows.flush()
+        self._sequence_to(cur, positions[-1])
+        try:
+            self.reads.write_script(cur.statements)   # type: ignore[attr-defined]
+        except NotCommitted as exc:
+            self._seen = None
+            if is_lock_timeout(exc.args[0]):
+                raise exc.args[0] from None
+            return None
+        self._seen = {"top": positions[-1], "gen": gen, "head": (links[-1][0], links[-1][2]),
+                      "cache": rows.cache if len(rows.cache) <= self.SEEN_ROWS else {}, "finds": rows.finds}
+        return positions
+
+    def _sequence_to(self, cur: Any, last: int) -> None:
+        """PostgreSQL: keep the position sequence at the last position we gave (a writer that lets the
+        database number its rows — an older kyogikai — then continues after it)."""
+        if self.store.location.kind == "postgres":
+            cur.execute("SELECT setval(pg_get_serial_sequence('stored_events', 'notification_id'), %s)", (last,))
+
+    @staticmethod
+    def _forget_answers(unit: dict[str, Any], rows: CachedRows) -> None:
+        """Drop the unit's memoised query answers that this write may have changed: those naming a
+        table it wrote (all of them when raw SQL ran)."""
+        memo = unit.get("reads")
+        if not memo:
+            return
+        if rows.raw:
+            memo.clear()
+            return
+        written = rows.touched | {"stored_events", LEDGER_TABLE, POSITIONS.name}
+        pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(written)) + r")\b")
+        # keys are (sql, params) for raw SQL, (named query, args) for a projection's query: the
+        # latter cannot be told apart by table, so any write drops them
+        for key in [k for k in memo if not isinstance(k[0], str) or pattern.search(k[0])]:
+            del memo[key]
 
     @contextmanager
     def unit(self, tx: SQLRows) -> Iterator[None]:
         """Inside the caller's open write transaction: the writes within share one row cache, the
-        positions and the chain head are read once and the positions written once, at the end."""
+        positions and the chain head are read once and the positions written once, at the end.
+
+        On PostgreSQL writes are held back and sent with the next read (a read costs one round
+        trip, a write none: :class:`Deferred`), the last ones with the COMMIT."""
         if self._unit is not None:
             yield
             return
-        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None}
+        deferred = None
+        if hasattr(self.reads, "deferring"):
+            deferred = self.reads.deferring()
+            tx.c = deferred
+        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None, "top": 0}
+        self._unit["rows"].precise = True
+        self._seen = None
         try:
             yield
             u = self._unit
@@ -615,8 +1051,25 @@ class Runtime:
                     u["rows"].put(POSITIONS, {"projection": p.NAME, "version": p.VERSION,
                                               "position": max(u["last"], u["pos"].get(p.NAME, 0))})
                 u["rows"].flush()
+                self._sequence_to(tx.c, u["last"])
+            if deferred is not None:
+                self.reads.commit_deferred(deferred)   # type: ignore[attr-defined]
+        except Exception as exc:
+            if any(k.__name__ == "IntegrityError" for k in type(exc).__mro__):
+                raise ConflictError(CONFLICT) from None
+            raise
         finally:
             self._unit = None
+
+    def unit_find(self, table: Table, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
+        """Inside a unit of work: read-model rows as the unit left them, through its row cache (a
+        lookup by key answered from it, other questions until their table is written)."""
+        assert self._unit is not None
+        rows: CachedRows = self._unit["rows"]
+        if where and len(where) == len(table.key) and set(where) == set(table.key):
+            row = rows.get(table, *[where[k] for k in table.key])
+            return [] if row is None else [row]
+        return rows.find(table, order, **where)
 
     def _pending_sql(self) -> str:
         col = "rowid" if self.store.location.kind == "sqlite" else "notification_id"
@@ -626,10 +1079,10 @@ class Runtime:
                      f"(SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC LIMIT 1)")
         return f"SELECT projection, position, (SELECT MAX({col}) FROM stored_events){chain} FROM {POSITIONS.name}"
 
-    def _pending(self, rows: CachedRows, found: list[tuple] | None = None) -> tuple[dict[str, int], tuple[int, str]]:
+    def _pending(self, rows: CachedRows, found: list[tuple] | None = None) -> tuple[dict[str, int], tuple[int, str], int]:
         """Inside a write transaction: apply what others wrote since the read models' positions;
-        returns the positions and the chain head (one statement when nothing is pending, sent with
-        BEGIN on PostgreSQL: ``found``)."""
+        returns the positions, the chain head and the log's last position (one statement when
+        nothing is pending, sent with BEGIN on PostgreSQL: ``found``)."""
         kind = self.store.location.kind
         if self.ledger:
             self.ledger.ensure(rows.c)
@@ -645,14 +1098,14 @@ class Runtime:
             head = self.ledger.head(rows.c)
         start = min(pos.get(p.NAME, 0) for p in self.projections)
         if top is not None and start >= top:
-            return pos, head   # the usual case: nothing written by others (one statement)
+            return pos, head, top   # the usual case: nothing written by others (one statement)
         while True:
             notes = select_after(rows.c, kind, start, self.batch)
             if notes:
                 start = self._apply_batch(notes, pos, rows)
                 rows.flush()
             if len(notes) < self.batch:
-                return pos, head
+                return pos, head, max(top or 0, start)
 
     def _apply_batch(self, notes: Sequence[Any], pos: dict[str, int], rows: CachedRows) -> int:
         """Apply stored events to each read model that lacks them; record the new positions in

@@ -107,6 +107,14 @@ HANDLERS = {
 
 # --- named queries (the application and the web read this table through these) ----------------
 
+def by_prefix_sql(prefix: str) -> tuple[str, tuple[str, str]]:
+    """SQL and parameters for the whole rows (columns in ``MEETINGS.columns`` order) of at most two
+    meetings whose id starts with ``prefix``: a range on the primary key, as :func:`ids_with_prefix`.
+    For :meth:`Runtime.fresh_read`, which sends it with the freshness check in one round trip."""
+    return (f"SELECT {', '.join(MEETINGS.columns)} FROM {MEETINGS.name} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+            (prefix, prefix + "g"))
+
+
 def ids_with_prefix(rows: SQLRows, prefix: str, limit: int = 2) -> list[str]:
     """Meeting ids starting with ``prefix`` (lower-case hex and '-'), at most ``limit``.
 
