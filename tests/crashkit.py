@@ -64,6 +64,7 @@ def reference(work: Path) -> dict[str, Any]:
     """The uninterrupted import: its event count and its report."""
     if "reference" not in _CACHE:
         db = str(work / "reference.sqlite")
+        Kyogikai(db, actor="t").close()                # the store exists before the import (kyogikai init)
         code, out, err = cli(db, "import-report", str(report_path(work)))
         assert code == 0, err
         with Kyogikai(db, actor="t") as k:
@@ -247,6 +248,7 @@ def run_trials(what: str, backend: str, trials: int, seed: int, work: Path, pg_u
             path = str(report_path(work))
             probe = fresh(0)
             made.append(probe)
+            Kyogikai(probe, actor="t").close()             # the store exists before the process starts
             full = timed_run(probe, "import-report", path)
             for i in range(1, trials + 1):
                 db = fresh(i)

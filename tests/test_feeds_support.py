@@ -304,9 +304,10 @@ class ServeProcess:
 
 def make_store(kind: str, tmp: Path) -> tuple[str, Any]:
     """A fresh database URL for a module-scoped fixture, and a function that removes it."""
+    from .conftest import PG_DSN, init_store, need_postgres
+
     if kind == "sqlite":
-        return str(tmp / "kyogikai.sqlite"), lambda: None
-    from .conftest import PG_DSN, need_postgres
+        return init_store(str(tmp / "kyogikai.sqlite")), lambda: None
 
     need_postgres()
     import uuid
@@ -318,4 +319,4 @@ def make_store(kind: str, tmp: Path) -> tuple[str, Any]:
     def drop() -> None:
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    return f"{PG_DSN}?schema={schema}", drop
+    return init_store(f"{PG_DSN}?schema={schema}"), drop   # the CLI refuses a store that does not exist

@@ -57,7 +57,6 @@ class StoreMissing(StoreError):
         super().__init__(M("no kyogikai store at {where}: create one with 'kyogikai init --db {where}'", where=where))
 
 
-
 def lock_timeout() -> float:
     """Seconds a command waits for another writer's lock (``KYOGIKAI_LOCK_TIMEOUT``, default 30)."""
     try:
