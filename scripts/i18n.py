@@ -6,7 +6,8 @@
 
 Messages come from three places: texts wrapped in ``_``/``N_``/``M``/``ngettext`` (and ``NC_``/``pgettext``
 with a context) in the package (Babel's Python extractor), click's own texts (the same extractor over the
-installed click package), and the CLI's help texts (command docstrings and option helps, read from the command tree).  Needs Babel
+installed click package), and the CLI's help texts (command docstrings and option helps, read from the command
+tree).  Needs Babel
 (in the ``test`` extra).
 """
 

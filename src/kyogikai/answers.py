@@ -206,7 +206,8 @@ def meeting_answers(app: Kyogikai, ref: str, today: dt.date | None = None) -> di
     app.sync()
     row = app.meeting_row(ref)
     if row["kind"] not in MEETING_KINDS or not row["body_id"]:
-        raise UserError(M("meeting {ref}: a {kind} takes no answers (only meetings of a body do)", ref=ref, kind=M(row["kind"])))
+        raise UserError(M("meeting {ref}: a {kind} takes no answers (only meetings of a body do)", ref=ref,
+                          kind=M(row["kind"])))
     with app.snapshot() as rows:
         start = dt.date.fromisoformat(row["start_date"])
         roster = roster_at(rows, row["body_id"], start)

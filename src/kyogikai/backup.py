@@ -154,7 +154,8 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai,
     def parse(i: int) -> Any:
         raw = lines[i]
         if len(raw) > MAX_LINE_BYTES:
-            raise _fail(f"{name}:{i + 1}", M("line is {size:,} bytes; the limit is {limit:,}", size=len(raw), limit=MAX_LINE_BYTES))
+            raise _fail(f"{name}:{i + 1}", M("line is {size:,} bytes; the limit is {limit:,}", size=len(raw),
+                                             limit=MAX_LINE_BYTES))
         try:
             return json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -166,15 +167,15 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai,
     if not isinstance(header, dict) or "kyogikai_log" not in header:
         raise _fail(f"{name}:1", M("no kyogikai log header (is this a file written by 'kyogikai export-log'?)"))
     if header.get("kyogikai_log") != FORMAT:
-        raise _fail(f"{name}:1", M("log format {format!r} is not supported (this kyogikai reads {supported})", format=header.get("kyogikai_log"),
-                                               supported=FORMAT))
+        raise _fail(f"{name}:1", M("log format {format!r} is not supported (this kyogikai reads {supported})",
+                                   format=header.get("kyogikai_log"), supported=FORMAT))
     footer = parse(len(lines) - 1) if len(lines) > 1 else None
     if not isinstance(footer, dict) or footer.get("end") is not True:
         raise _fail(f"{name}:{len(lines)}", M("no end line: the file is truncated"))
     body = lines[1:-1]
     if footer.get("events") != len(body):
-        raise _fail(f"{name}:{len(lines)}", M("the end line counts {counted!r} events, the file holds {held}", counted=footer.get("events"),
-                                                         held=len(body)))
+        raise _fail(f"{name}:{len(lines)}", M("the end line counts {counted!r} events, the file holds {held}",
+                                              counted=footer.get("events"), held=len(body)))
     digest = hashlib.sha256()
     for raw in body:
         digest.update(raw + b"\n")
@@ -198,7 +199,8 @@ def read_log(lines: list[bytes], name: str, app: Kyogikai,
         except ValueError:
             raise _fail(where, M("originator_id {value!r} is not a UUID", value=rec.get("originator_id"))) from None
         if type(position) is not int or position <= last:
-            raise _fail(where, M("position {position!r} is not after the previous one ({last})", position=position, last=last))
+            raise _fail(where, M("position {position!r} is not after the previous one ({last})", position=position,
+                                 last=last))
         last = position
         if type(version) is not int or version < 1:
             raise _fail(where, M("version {version!r} must be a whole number from 1", version=version))

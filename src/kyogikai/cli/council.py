@@ -40,7 +40,8 @@ def council_set(s: State, name: str | None, short_name: str | None, base: str | 
     clear = [f for f, on in (("short_name", clear_short), ("base_url", clear_base_url)) if on]
     r = s.app.set_council(name=name, short_name=short_name, base_url=base, document_font=document_font, clear=clear)
     if wants_json():
-        dump_json(result_json(r, M("council settings recorded") if r.events else M("unchanged"), council=s.app.council()))
+        what = M("council settings recorded") if r.events else M("unchanged")
+        dump_json(result_json(r, what, council=s.app.council()))
         return
     for w in r.warnings:
         warn(w)

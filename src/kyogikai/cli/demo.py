@@ -34,5 +34,6 @@ def demo(s: State, directory: str) -> None:
     click.echo(M("next:"))
     click.echo(f"  kyogikai --db {db} meetings --fiscal-year 2023")
     click.echo(f"  kyogikai --db {db} report --fiscal-year 2023 --format html -o report.html")
-    click.echo(f"  kyogikai --db {db} serve            " + M("# calendar feeds and web page on http://127.0.0.1:8000/").render())
+    click.echo(f"  kyogikai --db {db} serve            "
+               + M("# calendar feeds and web page on http://127.0.0.1:8000/").render())
     click.echo(f"  kyogikai --db {db} export-feeds feeds/   " + M("# every public feed as a static .ics file").render())
