@@ -680,8 +680,7 @@ class Runtime:
         # round trip (see _write_at_once).  Tables a projection read by the written aggregate's id
         # are read together with the aggregate's events (see prefetch).
         self._seen: dict[str, Any] | None = None
-        # to begin with, the tables keyed by an id (the ones projections read by the aggregate's id)
-        self._by_id: dict[str, Table] = {t.name: t for p in self.projections for t in p.TABLES if t.key == ("id",)}
+        self._by_id: dict[str, Table] = {}
         self._refs: dict[tuple[str, str, str], tuple[Table, str, Table]] = {}
         if store.location.kind == "postgres":
             store.prefetch = self.prefetch
