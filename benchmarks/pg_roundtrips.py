@@ -72,7 +72,7 @@ def main() -> None:
     schema = "rt_" + uuid.uuid4().hex[:8]
     db = f"{args.pg}?schema={schema}"
     try:
-        store = EventStore(Location.parse(db))
+        store = EventStore(Location.parse(db), create=True)
         events = list(generate(1, 3000))
         for i in range(0, len(events), 1000):
             store.append(events[i:i + 1000])

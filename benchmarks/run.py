@@ -89,7 +89,7 @@ def fresh_sqlite(directory: Path, name: str) -> str:
 
 def bench_import(db: str, events: list, kind: str, pg_raw: Callable[[list[tuple]], float] | None = None,
                  sqlite_dir: Path | None = None) -> None:
-    store = EventStore(Location.parse(db))
+    store = EventStore(Location.parse(db), create=True)
     t = time.perf_counter()
     for i in range(0, len(events), BATCH):
         store.append(events[i:i + BATCH])
@@ -404,7 +404,7 @@ def main() -> None:
             bench_import(large_db, large_events, "sqlite", sqlite_dir=work)
         if want("rebuild"):
             bench_rebuild(large_db, len(large_events), "sqlite", sqlite_raw_read(large_db))
-        EventStore(Location.parse(small_db)).append(small_events)
+        EventStore(Location.parse(small_db), create=True).append(small_events)
         with Kyogikai(small_db, actor="bench") as app:
             app.sync()
         if want("commands"):
