@@ -234,7 +234,7 @@ def bench_report_import(kind: str, fresh_db: Callable[[int], str], runs: int = 5
     for i in range(runs):
         db = fresh_db(i)
         cmd = [sys.executable, "-m", "kyogikai", "--db", db, "--actor", "bench"]
-        subprocess.run(cmd + ["meetings"], check=True, capture_output=True)  # tables created, imports warm
+        subprocess.run(cmd + ["init"], check=True, capture_output=True)  # the store created, imports warm
         ours.append(timed(lambda: subprocess.run(cmd + ["import-report", str(REFERENCE)], check=True,
                                                  capture_output=True)))
         base.append(timed(lambda: subprocess.run(cmd + ["meetings"], check=True, capture_output=True)))
