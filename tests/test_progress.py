@@ -100,7 +100,7 @@ def test_sync_draws_a_bar_for_a_backlog(db, env):
         k.store.append([e for i in range(600) for e in org.Member.create(
             f"団体{i}", org.MemberKind.OTHER, org.MemberClass.MEMBER, None, "t").collect()])
     code, out = on_terminal(["--db", db, "sync"], env)
-    assert code == 0 and bars(out, "catching up") and "(600 new events applied)" in out, out[-500:]
+    assert code == 0 and bars(out, "catching up") and "(600 new event(s) applied)" in out, out[-500:]
 
 
 def test_no_bar_when_piped_or_with_json(db, env, report, tmp_path):
