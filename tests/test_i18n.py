@@ -127,3 +127,6 @@ def test_a_context_words_a_message_its_own_way_else_as_usual() -> None:
                                                         character="U+0007"))
     assert str(nested) == "title: the text contains the control character U+0007; remove it"
     assert nested.render("ja") == "名称：文字列に制御文字 U+0007 が含まれています。取り除いてください"
+    # a context words the messages inside a message its own way too (here the reason, not just "{where}: {why}")
+    assert nested.render("ja", context="console") == "入力に制御文字（U+0007）が含まれています。取り除いてください。"
+    assert nested.render("en", context="console") == str(nested)
