@@ -127,3 +127,33 @@ def test_a_context_words_a_message_its_own_way_else_as_usual() -> None:
                                                         character="U+0007"))
     assert str(nested) == "title: the text contains the control character U+0007; remove it"
     assert nested.render("ja") == "名称：文字列に制御文字 U+0007 が含まれています。取り除いてください"
+    # a context words the messages inside a message its own way too (here the reason, not just "{where}: {why}")
+    assert nested.render("ja", context="console") == "入力に制御文字（U+0007）が含まれています。取り除いてください。"
+    assert nested.render("en", context="console") == str(nested)
+
+
+def test_the_console_words_application_messages_beside_their_fields() -> None:
+    """The console's wording of the application's messages comes from the catalogue ("console" context),
+    messages inside them (a suggestion, a base URL's reason) included; a plain text is shown as it is."""
+    from kyogikai.application.context import UserError
+    from kyogikai.feeds.urls import BaseURLError, base_url
+    from kyogikai.i18n import M
+    from kyogikai.web.console.messages import translate
+
+    hint = M(" (did you mean {names}?)", names="名古屋市, 名古屋港管理組合")
+    assert translate(M("unknown member {name!r}{suggestion}", name="名古屋", suggestion=hint)) == (
+        "member", "会員団体「名古屋」が見つかりません。候補: 名古屋市, 名古屋港管理組合")
+    assert translate(M("unknown body {name!r}{suggestion}", name="監査会", suggestion="")) == (
+        "body", "会議体「監査会」が見つかりません。")
+    assert translate(UserError(M("body {name!r} is ambiguous: {count} bodies fit — {candidates}", name="幹事会",
+                                 count=2, candidates="A/幹事会; B/幹事会"))) == (
+        "body", "会議体「幹事会」に当てはまるものが2件あります。「上位の会議体/会議体名」の形で指定してください（候補: A/幹事会; B/幹事会）。")
+    with pytest.raises(BaseURLError) as refused:
+        base_url("https://x/<y>")
+    assert translate(UserError(M("--base-url: {reason}", reason=refused.value.args[0]))) == (
+        "base_url", "公開URLに「<」は使えません（引用符・山かっこ・円記号・日本語などは使えません。日本語のドメインは xn-- "
+                    "で始まる形で、ほかの文字は %-エスケープで書いてください）。")
+    ordinal = M("{label} in {fiscal_year}", label="第1回幹事会", fiscal_year="令和8年度")
+    assert translate(M("duplicate ordinal: {label} already exists (meeting {id})", label=ordinal, id="0123abcd")) == (
+        "ordinal", "第1回幹事会（令和8年度）はすでに登録されています（会議ID 0123abcd）。回数を確認してください。")
+    assert translate(ValueError("plain  text")) == (None, "plain text")

@@ -22,7 +22,8 @@ its values, rendered in the reader's language only when shown (``str(message)``)
 Values may be ``M`` themselves (a reason inside a message) and are rendered in the same language.
 A place that words messages its own way (the web console's forms) renders them with a *context*
 (``m.render("ja", context="console")``): the catalogue's ``msgctxt`` entry when it has one (marked in
-the code with :func:`NC_`), else the message's usual translation.
+the code with :func:`NC_`), else the message's usual translation; values that are ``M`` are rendered
+in the same context (a suggestion or a reason inside a message is worded the same way).
 Templates use ``str.format`` fields so a translation can put them where Japanese wants them.  The
 CLI shows messages in the language of the environment; a web page fixes its own language with
 ``with i18n.use("ja"):`` (a context variable, so concurrent requests do not disturb each other).
@@ -117,12 +118,16 @@ class M:
 
     def render(self, lang: str | None = None, context: str | None = None) -> str:
         """The message in ``lang`` (default: the reader's); with ``context``, in that context's wording
-        where the catalogue has one (values are rendered as usual)."""
+        where the catalogue has one — and so are its values that are messages themselves."""
         if lang is not None:
             with use(lang):
                 return self.render(context=context)
         template = gettext(self.template) if context is None else pgettext(context, self.template)
-        return template.format(**self.values) if self.values else template    # a plain label: shown as it is
+        if not self.values:
+            return template                                                     # a plain label: shown as it is
+        values = self.values if context is None else {
+            k: v.render(context=context) if isinstance(v, M) else v for k, v in self.values.items()}
+        return template.format(**values)
 
     def __str__(self) -> str:
         return self.render()

@@ -42,7 +42,7 @@ class CouncilSettings:
             try:
                 base_url = check_base_url(base_url)
             except BaseURLError as exc:
-                raise UserError(M("--base-url: {reason}", reason=exc)) from None
+                raise UserError(M("--base-url: {reason}", reason=exc.args[0])) from None   # the reason: an M
         agg = ctx.store.get(council_domain.Council, council_domain.Council.ID) or council_domain.Council()
         if not agg.change(ctx.actor, name=name, short_name=short_name, base_url=base_url,
                           document_font=document_font, clear=tuple(clear)):

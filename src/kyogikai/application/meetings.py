@@ -71,7 +71,8 @@ class Meetings:
         rid = mt.OrdinalRegister.id_for(m.owner_id, m.fiscal_year)
         reg = self.ctx.store.get(mt.OrdinalRegister, rid) or mt.OrdinalRegister(rid)
         label = self.names.label(m.kind.value, m.ordinal, m.part, m.series, m.title, m.body_id, m.speaker)
-        reg.take(key, m.id, f"{label} in {dates.format_fiscal_year(m.fiscal_year)}", self.ctx.actor)
+        reg.take(key, m.id, M("{label} in {fiscal_year}", label=label, fiscal_year=dates.format_fiscal_year(m.fiscal_year)),
+                 self.ctx.actor)
         return [reg]
 
     def _date_warnings(self, period: Period, format: Format | None) -> list[M]:

@@ -472,7 +472,7 @@ class OrdinalRegister(Aggregate):
         super().__init__(id)
         self.taken: dict[str, UUID] = {}
 
-    def take(self, key: str, meeting_id: UUID, label: str, actor: str) -> None:
+    def take(self, key: str, meeting_id: UUID, label: str | M, actor: str) -> None:
         if key in self.taken and self.taken[key] != meeting_id:
             raise DomainError(M("duplicate ordinal: {label} already exists (meeting {id})", label=label,
                                 id=str(self.taken[key])[:8]))

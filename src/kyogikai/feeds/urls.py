@@ -28,13 +28,15 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
+from ..i18n import M
+
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 ENV = "KYOGIKAI_BASE_URL"
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
 class BaseURLError(ValueError):
-    pass
+    """A base URL refused; its one argument is the reason, an :class:`~kyogikai.i18n.M` naming the URL."""
 
 
 # what a base URL may hold: RFC 3986's unreserved characters, its sub-delimiters except the apostrophe,
@@ -53,33 +55,40 @@ def base_url(value: str | None, default: str = DEFAULT_BASE_URL) -> str:
     page or header could not carry as it is.
     """
     raw = (value if value is not None else os.environ.get(ENV) or default).strip()
-    shown = repr(raw) if len(raw) <= 80 else f"{raw[:80]!r}… ({len(raw):,} characters)"
+    url: M | str = repr(raw) if len(raw) <= 80 else M("{start}… ({length:,} characters)", start=repr(raw[:80]),
+                                                       length=len(raw))
     if len(raw) > MAX_BASE_URL:
-        raise BaseURLError(f"{shown} is longer than {MAX_BASE_URL} characters")
+        raise BaseURLError(M("{url} is longer than {limit} characters", url=url, limit=MAX_BASE_URL))
     bad = next((c for c in raw if not _URL_CHARS.fullmatch(c)), None)
     if bad is not None:
-        what = "a space" if bad.isspace() else f"the character {bad!r}" if bad.isprintable() else f"U+{ord(bad):04X}"
-        raise BaseURLError(f"{shown}: {what} is not allowed in a base URL (use punycode and %-escapes)")
+        if bad.isspace():
+            raise BaseURLError(M("{url}: a space is not allowed in a base URL (write it as %20)", url=url))
+        if bad.isprintable():
+            raise BaseURLError(M("{url}: the character {character!r} is not allowed in a base URL (use punycode and "
+                                 "%-escapes)", url=url, character=bad))
+        raise BaseURLError(M("{url}: U+{code} is not allowed in a base URL", url=url, code=format(ord(bad), "04X")))
     if re.search(r"%(?![0-9A-Fa-f]{2})", raw):
-        raise BaseURLError(f"{shown}: '%' must start a %-escape such as %20")
+        raise BaseURLError(M("{url}: '%' must start a %-escape such as %20", url=url))
     try:
         u = urlsplit(raw)
         host = u.hostname
     except ValueError as exc:  # an unclosed IPv6 bracket …
-        raise BaseURLError(f"{shown} is not a URL ({exc})") from None
+        raise BaseURLError(M("{url} is not a URL ({problem})", url=url, problem=str(exc))) from None
     if u.scheme not in ("http", "https") or not host:
-        raise BaseURLError(f"{shown} is not an http:// or https:// URL with a host")
+        raise BaseURLError(M("{url} is not an http:// or https:// URL with a host", url=url))
     hostport = u.netloc.lower().rsplit("@", 1)[-1]
     if not _HOST.fullmatch(hostport[:hostport.find("]") + 1] if hostport.startswith("[") else hostport.split(":", 1)[0]):
-        raise BaseURLError(f"{shown}: the host {host!r} is not a host name or IP address")
+        raise BaseURLError(M("{url}: the host {host!r} is not a host name or IP address", url=url, host=host))
     if u.query or u.fragment or u.username or u.password:
-        raise BaseURLError(f"{raw!r}: give scheme, host, optional port and path only (no query, fragment or user)")
+        raise BaseURLError(M("{url}: give scheme, host, optional port and path only (no query, fragment or user)",
+                             url=url))
     try:
         u.port
     except ValueError:
-        raise BaseURLError(f"{raw!r}: the port is not a number from 0 to 65535") from None
+        raise BaseURLError(M("{url}: the port is not a number from 0 to 65535", url=url)) from None
     if any(c.isspace() for c in raw) or not raw.isascii():
-        raise BaseURLError(f"{raw!r}: spaces and non-ASCII characters are not allowed (use punycode / %-escapes)")
+        raise BaseURLError(M("{url}: spaces and non-ASCII characters are not allowed (use punycode / %-escapes)",
+                             url=url))
     return f"{u.scheme}://{u.netloc.lower()}{u.path.rstrip('/')}"
 
 

@@ -8,16 +8,12 @@ fields, so it names no command-line option — else in its usual Japanese
 belongs, by its English template (the msgid).  Field errors of the console's own parsing (dates,
 times, formats, numbers) are written where the field is parsed (:mod:`kyogikai.web.console.forms`).
 
-**Messages of ``app.py``** are still plain English strings (another change converts them to the
-catalogue); until then :data:`APP_MESSAGES` matches them, by their English, to a field and a
-Japanese text.  It is matched first, also against the English of an ``M``, so it keeps serving once
-those messages are ``M`` — then its entries belong in the catalogue's ``console`` context and the
-table can go.  An unknown plain message is shown as it is, never guessed at.
+A message may hold messages (a suggestion of close names, the reason a base URL is refused); they are
+rendered in the ``console`` wording too, where the catalogue has one (:data:`PARTS` marks those).  A
+message that is not an ``M`` (a plain text) is shown as it is, never guessed at.
 """
 
 from __future__ import annotations
-
-import re
 
 from ...i18n import M, NC_, N_
 
@@ -123,49 +119,39 @@ FIELDS: dict[str, str | None] = {
     NC_("console", "password: no control characters"): "password",
     NC_("console", "current password: wrong"): "current_password",
     NC_("console", "current password: too many failed attempts; wait and try again"): "current_password",
+    # names that resolve to nothing or to more than one (application/names.py)
+    NC_("console", "unknown body {name!r}{suggestion}"): "body",
+    NC_("console", "body {name!r} is ambiguous: {count} bodies fit — {candidates}"): "body",
+    NC_("console", "unknown member {name!r}{suggestion}"): "member",
+    NC_("console", "unknown programme {name!r}{suggestion}"): "programme",
+    NC_("console", "no meeting with id {ref!r}"): None,
+    # where a meeting belongs (application/meetings.py)
+    NC_("console", "body: give --body (or --programme for an activity)"): "programme",
+    NC_("console", "body {body!r} is not in programme {programme!r}"): "body",
+    # names taken (application/organisation.py)
+    NC_("console", "programme {name!r} already exists"): "name",
+    NC_("console", "body {name!r} already exists there"): "name",
+    NC_("console", "member {name!r} already exists"): "name",
+    # the base URL of the council's settings (application/council.py; its reason from feeds/urls.py)
+    NC_("console", "--base-url: {reason}"): "base_url",
 }
 FIELDS["body: name is empty"] = "body"        # by the English of a message: the body a meeting form names
 
-Entry = tuple[re.Pattern[str], str | None, str]
-
-
-def _e(pattern: str, field: str | None, ja: str) -> Entry:
-    return re.compile(pattern + r"\Z", re.S), field, ja
-
-
-APP_MESSAGES: list[Entry] = [
-    _e(r"unknown body '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "body",
-       "会議体「{name}」が見つかりません。{hint_ja}"),
-    _e(r"body '(?P<name>.*)' is ambiguous: (?P<n>\d+) bodies fit — (?P<cands>.*)", "body",
-       "会議体「{name}」に当てはまるものが{n}件あります。「上位の会議体/会議体名」の形で指定してください（候補: {cands}）。"),
-    _e(r"duplicate ordinal: (?P<label>.*?) in (?P<fy>\S+) already exists \(meeting (?P<id>[0-9a-f]+)\)", "ordinal",
-       "{label}（{fy}）はすでに登録されています（会議ID {id}）。回数を確認してください。"),
-    _e(r"no meeting with id '(?P<id>.*)'", None, "会議ID「{id}」の予定はありません。"),
-    _e(r"unknown member '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "member",
-       "会員団体「{name}」が見つかりません。{hint_ja}"),
-    _e(r"unknown programme '(?P<name>.*)'(?: \(did you mean (?P<hint>.*)\?\))?", "programme",
-       "事業「{name}」が見つかりません。{hint_ja}"),
-    _e(r"body: give --body \(or --programme for an activity\)", "programme", "事業（または会議体）を入力してください。"),
-    _e(r"body '(?P<b>.*)' is not in programme '(?P<p>.*)'", "body", "会議体「{b}」は事業「{p}」に属していません。"),
-    _e(r"programme '(?P<name>.*)' already exists", "name", "事業「{name}」はすでにあります。"),
-    _e(r"body '(?P<name>.*)' already exists there", "name", "そこにはすでに会議体「{name}」があります。"),
-    _e(r"member '(?P<name>.*)' already exists", "name", "会員団体「{name}」はすでに登録されています。"),
-    # the base URL of ``council set`` (feeds/urls.py's checks, prefixed by app.py)
-    _e(r"--base-url: .*: a space is not allowed in a base URL.*", "base_url",
-       "公開URLに空白は使えません（空白は %20 と書いてください）。"),
-    _e(r"--base-url: .*: the character '(?P<c>.)' is not allowed in a base URL.*", "base_url",
-       "公開URLに「{c}」は使えません（引用符・山かっこ・円記号・日本語などは使えません。日本語のドメインは xn-- で始まる形で、"
-       "ほかの文字は %-エスケープで書いてください）。"),
-    _e(r"--base-url: .*: U\+(?P<cp>[0-9A-F]+) is not allowed in a base URL.*", "base_url",
-       "公開URLに制御文字（U+{cp}）は使えません。"),
-    _e(r"--base-url: .* is longer than (?P<n>\d+) characters", "base_url", "公開URLは{n}文字までです。"),
-    _e(r"--base-url: .* is not an http:// or https:// URL with a host", "base_url",
-       "公開URLは http:// か https:// で始まり、ホスト名を含むURLにしてください（例: https://kyogikai.example.lg.jp）。"),
-    _e(r"--base-url: .*: give scheme, host, optional port and path only.*", "base_url",
-       "公開URLには、方式・ホスト名・（必要なら）ポート番号とパスだけを書いてください（? や # 以降、利用者名は使えません）。"),
-    _e(r"--base-url: .*", "base_url",
-       "公開URLとして使えません（例: https://kyogikai.example.lg.jp、https://example.lg.jp/kyogikai）。"),
-]
+# messages shown only inside another message (its values), in the console's wording
+PARTS = (
+    NC_("console", " (did you mean {names}?)"),
+    NC_("console", "{url} is longer than {limit} characters"),
+    NC_("console", "{url}: a space is not allowed in a base URL (write it as %20)"),
+    NC_("console", "{url}: the character {character!r} is not allowed in a base URL (use punycode and %-escapes)"),
+    NC_("console", "{url}: U+{code} is not allowed in a base URL"),
+    NC_("console", "{url}: '%' must start a %-escape such as %20"),
+    NC_("console", "{url} is not a URL ({problem})"),
+    NC_("console", "{url} is not an http:// or https:// URL with a host"),
+    NC_("console", "{url}: the host {host!r} is not a host name or IP address"),
+    NC_("console", "{url}: give scheme, host, optional port and path only (no query, fragment or user)"),
+    NC_("console", "{url}: the port is not a number from 0 to 65535"),
+    NC_("console", "{url}: spaces and non-ASCII characters are not allowed (use punycode / %-escapes)"),
+)
 
 CONFLICT = M(N_("Someone else changed the same record at the same time. Nothing was saved. Check the latest "
                 "content, then send the form again.")).render("ja")
@@ -177,14 +163,7 @@ def translate(message: object) -> tuple[str | None, str]:
     """``(field or None, Japanese text)`` for an application message (an exception, an ``M`` or a text)."""
     if isinstance(message, BaseException):
         message = message.args[0] if len(message.args) == 1 else str(message)
-    english = " ".join((message.render("en") if isinstance(message, M) else str(message)).split())
-    for pattern, field, ja in APP_MESSAGES:
-        m = pattern.match(english)
-        if m:
-            groups = {k: (v or "") for k, v in m.groupdict().items()}
-            groups["hint_ja"] = f"候補: {groups['hint']}" if groups.get("hint") else ""
-            return field, ja.format(**groups).strip()
     if isinstance(message, M):
-        field = FIELDS.get(english, FIELDS.get(message.template))
+        field = FIELDS.get(message.render("en"), FIELDS.get(message.template))
         return field, " ".join(message.render("ja", context="console").split())
-    return None, english
+    return None, " ".join(str(message).split())
