@@ -224,7 +224,7 @@ def result_json(result: Result, what: str | M, **extra: Any) -> dict[str, Any]:
             "warnings": [str(w) for w in result.warnings], **extra}
 
 
-def written_since(app: Kyogikai, position: int, what: str, **extra: Any) -> bool:
+def written_since(app: Kyogikai, position: int, what: str | M, **extra: Any) -> bool:
     """For a write command whose application call returns no :class:`Result`: with ``--json``,
     print the events written since ``position`` (this process's; a command is one transaction) and
     return True; else return False and let the command print its own line."""

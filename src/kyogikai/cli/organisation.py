@@ -59,7 +59,7 @@ def programme_describe(s: State, name: str, description: str | None) -> None:
 @pass_app
 def programme_reorder(s: State, name: str, order: int) -> None:
     """Change a programme's display order (the report's (N))."""
-    done(s.app, s.app.reorder_programme(name, order), f"programme {name} is now number {order}")
+    done(s.app, s.app.reorder_programme(name, order), M("programme {name} is now number {order}", name=name, order=order))
 
 
 @programme.command("dissolve")
@@ -129,7 +129,7 @@ def body_visibility(s: State, name: str, visibility: str) -> None:
 @pass_app
 def body_reorder(s: State, name: str, order: int) -> None:
     """Change a body's display order among its siblings (in the report, the feeds and the pages)."""
-    done(s.app, s.app.reorder_body(name, order), f"body {name} is now number {order} among its siblings")
+    done(s.app, s.app.reorder_body(name, order), M("body {name} is now number {order} among its siblings", name=name, order=order))
 
 
 @body.command("dissolve")

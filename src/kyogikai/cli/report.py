@@ -68,7 +68,7 @@ def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: 
             bar.close()
     problems = [f"{file}:{p.line}: {p.reason}: {p.text}" if p.line else f"{file}: {p.reason}" for p in result.problems]
     if wants_json():   # the skipped lines and the file's note are its warnings
-        import_json(s, before, f"imported {file.name}", [*([note] if note is not None else []), *problems],
+        import_json(s, before, M("imported {file}", file=file.name), [*([note] if note is not None else []), *problems],
                     fiscal_year=result.fiscal_year, created=result.created, updated=result.updated,
                     unchanged=result.unchanged)
         return
@@ -83,7 +83,7 @@ def import_report(s: State, file: Path, fiscal_year: str | None, skip_problems: 
                      unchanged=result.unchanged, events=result.events))
 
 
-def import_json(s: State, before: int, what: str, warnings: list, **extra: object) -> None:
+def import_json(s: State, before: int, what: str | M, warnings: list, **extra: object) -> None:
     """``import-report --json``: the events written (since log position ``before``: an import is one
     transaction), the ids it created (their first event is among them), counts and warnings."""
     events = [e for _, e in s.app.log(before)]

@@ -50,8 +50,9 @@ def user_add(s: State, name: str, role: str, password_stdin: bool) -> None:
     pw = _password(password_stdin)
     before = s.app.store.max_position()
     n = Accounts(s.app).add(name, role, pw)
-    if not written_since(s.app, before, f"added user {n} ({role})", user=n, role=role):
-        click.echo(M("added user {name} ({role})", name=n, role=role))
+    msg = M("added user {name} ({role})", name=n, role=role)
+    if not written_since(s.app, before, msg, user=n, role=role):
+        click.echo(msg)
 
 
 @user.command("list")
@@ -80,8 +81,9 @@ def user_role(s: State, name: str, role: str) -> None:
     """Change an account's role."""
     before = s.app.store.max_position()
     n = Accounts(s.app).set_role(name, role)
-    if not written_since(s.app, before, f"user {n} is now {role}", user=n, role=role):
-        click.echo(M("user {name} is now {role}", name=n, role=role))
+    msg = M("user {name} is now {role}", name=n, role=role)
+    if not written_since(s.app, before, msg, user=n, role=role):
+        click.echo(msg)
 
 
 @user.command("disable")
@@ -92,8 +94,9 @@ def user_disable(s: State, name: str) -> None:
     """Disable an account; its sessions end at once."""
     before = s.app.store.max_position()
     n = Accounts(s.app).disable(name)
-    if not written_since(s.app, before, f"disabled user {n}", user=n):
-        click.echo(M("disabled user {name}", name=n))
+    msg = M("disabled user {name}", name=n)
+    if not written_since(s.app, before, msg, user=n):
+        click.echo(msg)
 
 
 @user.command("password")
@@ -106,5 +109,6 @@ def user_password(s: State, name: str, password_stdin: bool) -> None:
     pw = _password(password_stdin)
     before = s.app.store.max_position()
     n = Accounts(s.app).set_password(name, pw)     # credentials are not events: none is written
-    if not written_since(s.app, before, f"set the password of {n}", user=n):
-        click.echo(M("set the password of {name}", name=n))
+    msg = M("set the password of {name}", name=n)
+    if not written_since(s.app, before, msg, user=n):
+        click.echo(msg)
