@@ -14,6 +14,7 @@ show a half-updated feed, page or report.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import multiprocessing as mp
 import random
 import re
@@ -100,16 +101,26 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
             procs = [ctx.Process(target=_writer, args=(db, f"職員{i}", per_writer, i, barrier, done)) for i in range(1, 4)]
             for p in procs:
                 p.start()
-            stats = {"feeds": 0, "pages": 0, "reports": 0, "meetings_seen": 0}
+            stats = {"feeds": 0, "pages": 0, "reports": 0, "meetings_seen": 0, "dropped": 0}
             errors: list[str] = []
             stop = threading.Event()
+
+            def get(url: str):
+                # a connection the server closed without an answer is retried once, as an HTTP
+                # client does for a GET, and counted (seen under load: granian's header timer
+                # running out while its worker was busy; see the README's known limits)
+                try:
+                    return fetch(url)
+                except (ConnectionResetError, http.client.RemoteDisconnected):
+                    stats["dropped"] += 1
+                    return fetch(url)
 
             def reader() -> None:
                 last: dict[str, dict[str, tuple[int, str]]] = {}
                 try:
                     while not stop.is_set():
                         for path in (f"/feeds/body/{body_id}.ics", "/feeds/all.ics"):
-                            r = fetch(srv.base + path)
+                            r = get(srv.base + path)
                             assert r.status == 200, (path, r.status)
                             now = check_feed(r.body, r.headers.get("etag"))
                             before = last.get(path, {})
@@ -119,7 +130,7 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
                             last[path] = now
                             stats["feeds"] += 1
                             stats["meetings_seen"] = max(stats["meetings_seen"], len(now))
-                        page = fetch(srv.base + f"/bodies/{body_id}")
+                        page = get(srv.base + f"/bodies/{body_id}")
                         assert page.status == 200
                         for t in set(re.findall(r"(職員\d会議\d+)", page.text)):
                             pass  # the page lists meetings; the agenda is the feed's and the report's to show
@@ -154,10 +165,11 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
             log = (tmp_path / "serve.log").read_text(errors="replace")
             assert "Traceback" not in log, log[-2000:]
         print(f"{backend}: {stats['feeds']} feeds, {stats['pages']} pages and {stats['reports']} reports read "
-              f"while {written} meetings were written — none half-updated")
+              f"while {written} meetings were written — none half-updated; {stats['dropped']} dropped and retried")
         # the reads overlapped the writing (the checks above are the test; on a loaded 2-core machine
         # a few rounds is what fits in the writing window, so this asks for some, not many)
         assert stats["feeds"] >= 4 and stats["reports"] >= 2
+        assert stats["dropped"] <= 2, f"{stats['dropped']} connections closed without an answer"
     finally:
         drop()
 
