@@ -180,8 +180,11 @@ class Mapper:
             raise LookupError(M("{name} v{version} was written by a newer kyogikai (this one reads up to v{supported}): "
                                 "upgrade kyogikai", name=name, version=stored_version, supported=cls.class_version))
         if stored_version == cls.class_version and s.state[:1] == b"{" and len(s.state) > 2:
-            head = b'{"originator_id":"%s","originator_version":%d,' % (str(s.originator_id).encode(), s.originator_version)
-            return cls.model_validate_json(head + bytes(s.state[1:]))
+            oid = str(s.originator_id)
+            head = b'{"originator_id":"%s","originator_version":%d,' % (oid.encode(), s.originator_version)
+            event = cls.model_validate_json(head + bytes(s.state[1:]))
+            event.__dict__["oid"] = oid   # DomainEvent.oid, already formatted for the JSON above
+            return event
         state = json.loads(s.state)
         if stored_version != cls.class_version:
             state = upcast(cls, state, stored_version)

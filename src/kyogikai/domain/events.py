@@ -13,6 +13,7 @@ events stored in an older shape before validation (see :func:`upcast`).
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -58,6 +59,13 @@ class DomainEvent(BaseModel):
     @classmethod
     def topic(cls) -> str:
         return cls.__name__
+
+    @cached_property
+    def oid(self) -> str:
+        """The originator's id as text, as read models key their rows (formatted once per event:
+        every read model asks for it, and ``str(UUID)`` is a Python-level formatting each time).
+        Not a field: equality, hashing and the stored JSON are unchanged."""
+        return str(self.originator_id)
 
     def payload(self) -> dict[str, Any]:
         """The event's own fields (without the envelope), JSON-ready."""

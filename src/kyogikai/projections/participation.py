@@ -38,17 +38,17 @@ TABLES = [ATTENDANCE, PARTICIPATION, DRILL_RESULTS]
 
 
 def _attendance(e: m.AttendanceRecorded, rows: Rows) -> None:
-    rows.put(ATTENDANCE, {"meeting_id": str(e.originator_id), "member_id": str(e.member_id),
+    rows.put(ATTENDANCE, {"meeting_id": e.oid, "member_id": str(e.member_id),
                           "attendance": e.attendance.value})
 
 
 def _participation(e: m.ParticipationRecorded, rows: Rows) -> None:
-    rows.put(PARTICIPATION, {"meeting_id": str(e.originator_id), "member_id": str(e.member_id),
+    rows.put(PARTICIPATION, {"meeting_id": e.oid, "member_id": str(e.member_id),
                              "took_part": int(e.took_part)})
 
 
 def _drill_result(e: m.DrillResultRecorded, rows: Rows) -> None:
-    rows.put(DRILL_RESULTS, {"meeting_id": str(e.originator_id), "member_id": str(e.member_id),
+    rows.put(DRILL_RESULTS, {"meeting_id": e.oid, "member_id": str(e.member_id),
                              "mails_sent": e.mails_sent, "links_opened": e.links_opened, "reported": e.reported})
 
 

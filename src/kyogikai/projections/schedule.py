@@ -36,7 +36,7 @@ def _when(e: m.When) -> dict:
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: object) -> None:
-    row = rows.get(MEETINGS, str(e.originator_id))
+    row = rows.get(MEETINGS, e.oid)
     if row is None:
         return
     row.update(changes)
@@ -48,7 +48,7 @@ def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: obj
 
 def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
     rows.put(MEETINGS, {
-        "id": str(e.originator_id), "kind": e.kind.value, "programme_id": str(e.programme_id),
+        "id": e.oid, "kind": e.kind.value, "programme_id": str(e.programme_id),
         "body_id": str(e.body_id) if e.body_id else None, "ordinal": e.ordinal, "part": e.part, "series": e.series,
         "title": e.title, "speaker": e.speaker, "refers_to": str(e.refers_to) if e.refers_to else None,
         **_when(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
@@ -58,7 +58,7 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
 
 
 def _held(e: m.MeetingHeld, rows: Rows) -> None:
-    row = rows.get(MEETINGS, str(e.originator_id))
+    row = rows.get(MEETINGS, e.oid)
     moved = row is not None and any(row[k] != v for k, v in _when(e).items())
     _change(e, rows, significant=moved, status=m.Status.HELD.value, **_when(e))
 
@@ -68,18 +68,18 @@ def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
 
 
 def _agenda_added(e: m.AgendaItemAdded, rows: Rows) -> None:
-    meeting = rows.get(MEETINGS, str(e.originator_id))
+    meeting = rows.get(MEETINGS, e.oid)
     if meeting is None:
         return
     meeting["agenda_count"] += 1
-    rows.put(AGENDA, {"meeting_id": str(e.originator_id), "item_id": str(e.item_id), "pos": meeting["agenda_count"],
+    rows.put(AGENDA, {"meeting_id": e.oid, "item_id": str(e.item_id), "pos": meeting["agenda_count"],
                       "text": e.text, "withdrawn": 0, "outcome": None})
     meeting["updated_at"] = e.timestamp.isoformat()
     rows.put(MEETINGS, meeting)
 
 
 def _agenda_update(e: m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows, **changes: object) -> None:
-    row = rows.get(AGENDA, str(e.originator_id), str(e.item_id))
+    row = rows.get(AGENDA, e.oid, str(e.item_id))
     if row is not None:
         row.update(changes)
         rows.put(AGENDA, row)

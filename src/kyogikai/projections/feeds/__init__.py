@@ -71,11 +71,11 @@ def _refresh(rows: Rows, item: dict, at: str, changed: bool = False) -> bool:
 
 def _programme_created(e: o.ProgrammeCreated, rows: Rows) -> None:
     mirror.programme_created(e, rows)
-    audience.feed(rows, "programme", str(e.originator_id), e.name, 1, stamp(e))
+    audience.feed(rows, "programme", e.oid, e.name, 1, stamp(e))
 
 
 def _programme_renamed(e: o.ProgrammeRenamed, rows: Rows) -> None:
-    pid = str(e.originator_id)
+    pid = e.oid
     update_row(rows, PROGRAMMES, pid, name=e.name)
     audience.feed(rows, "programme", pid, e.name, 1, stamp(e))
     for item in rows.find(ITEMS, programme_id=pid):
@@ -100,7 +100,7 @@ def _body_created(e: o.BodyCreated, rows: Rows) -> None:
 
 
 def _body_renamed(e: o.BodyRenamed, rows: Rows) -> None:
-    bid = str(e.originator_id)
+    bid = e.oid
     before = rows.get(BODIES, bid)
     update_row(rows, BODIES, bid, name=e.name)
     b = rows.get(BODIES, bid)
@@ -111,7 +111,7 @@ def _body_renamed(e: o.BodyRenamed, rows: Rows) -> None:
 
 
 def _visibility(e: o.BodyVisibilityChanged, rows: Rows) -> None:
-    body = rows.get(BODIES, str(e.originator_id))
+    body = rows.get(BODIES, e.oid)
     if body is None:
         return
     at = stamp(e)
@@ -124,7 +124,7 @@ def _visibility(e: o.BodyVisibilityChanged, rows: Rows) -> None:
 
 
 def _member_created(e: o.MemberCreated, rows: Rows) -> None:
-    mid = str(e.originator_id)
+    mid = e.oid
     mirror.member_created(e, rows)
     audience.feed(rows, "member", mid, e.name, 1, stamp(e))
     for item in audience.every_member_items(rows):
@@ -132,13 +132,13 @@ def _member_created(e: o.MemberCreated, rows: Rows) -> None:
 
 
 def _member_renamed(e: o.MemberRenamed, rows: Rows) -> None:
-    mid = str(e.originator_id)
+    mid = e.oid
     update_row(rows, MEMBERS, mid, name=e.name)
     audience.feed(rows, "member", mid, e.name, 1, stamp(e))
 
 
 def _member_dissolved(e: o.MemberDissolved, rows: Rows) -> None:
-    mid = str(e.originator_id)
+    mid = e.oid
     update_row(rows, MEMBERS, mid, dissolved_on=e.on.isoformat())
     for entry in rows.find(ENTRIES, feed_key=key("member", mid)):
         item = rows.get(ITEMS, entry["item_id"])
@@ -148,7 +148,7 @@ def _member_dissolved(e: o.MemberDissolved, rows: Rows) -> None:
 
 def _roster(e: Any, rows: Rows) -> None:
     (mirror.joined if isinstance(e, (o.BodyMemberJoined, o.ProgrammeMemberJoined)) else mirror.left)(e, rows)
-    for item in audience.roster_items(rows, str(e.originator_id)):
+    for item in audience.roster_items(rows, e.oid):
         audience.recheck(rows, item, str(e.member_id), stamp(e))
 
 
@@ -158,7 +158,7 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
     at = stamp(e)
     if rows.get(FEEDS, ALL) is None:
         audience.feed(rows, ALL, None, None, 1, at)
-    item = {"id": str(e.originator_id), "kind": e.kind.value, "programme_id": str(e.programme_id),
+    item = {"id": e.oid, "kind": e.kind.value, "programme_id": str(e.programme_id),
             "body_id": str(e.body_id) if e.body_id else None, "refers_to": str(e.refers_to) if e.refers_to else None,
             "ordinal": e.ordinal, "part": e.part, "series": e.series, "title": e.title, "speaker": e.speaker,
             **when_columns(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
@@ -169,7 +169,7 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any) -> None:
-    item = rows.get(ITEMS, str(e.originator_id))
+    item = rows.get(ITEMS, e.oid)
     if item is None:
         return
     at = stamp(e)
@@ -183,7 +183,7 @@ def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any
 
 
 def _held(e: m.MeetingHeld, rows: Rows) -> None:
-    item = rows.get(ITEMS, str(e.originator_id))
+    item = rows.get(ITEMS, e.oid)
     if item is None:
         return
     moved = any(item[k] != v for k, v in when_columns(e).items())
@@ -195,7 +195,7 @@ def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
 
 
 def _agenda(e: m.AgendaItemAdded | m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows) -> None:
-    item = rows.get(ITEMS, str(e.originator_id))
+    item = rows.get(ITEMS, e.oid)
     if item is None:
         return
     agenda = json.loads(item["agenda"] or "[]")
@@ -215,13 +215,13 @@ def _agenda(e: m.AgendaItemAdded | m.AgendaItemWithdrawn | m.OutcomeRecorded, ro
 # --- private feed tokens ------------------------------------------------------------------------
 
 def _token_issued(e: t.FeedTokenIssued, rows: Rows) -> None:
-    rows.put(TOKENS, {"token_hash": e.token_hash, "id": str(e.originator_id), "member_id": str(e.member_id),
+    rows.put(TOKENS, {"token_hash": e.token_hash, "id": e.oid, "member_id": str(e.member_id),
                       "label": e.label, "issued_at": stamp(e), "issued_by": e.actor, "revoked_at": None,
                       "revoked_by": None})
 
 
 def _token_revoked(e: t.FeedTokenRevoked, rows: Rows) -> None:
-    for row in rows.find(TOKENS, id=str(e.originator_id)):
+    for row in rows.find(TOKENS, id=e.oid):
         row.update(revoked_at=stamp(e), revoked_by=e.actor)
         rows.put(TOKENS, row)
 

@@ -64,14 +64,14 @@ def requalify(rows: Rows, names: Iterable[str]) -> list[dict]:
 
 
 def programme_created(e: o.ProgrammeCreated, rows: Rows) -> None:
-    rows.put(PROGRAMMES, {"id": str(e.originator_id), "name": e.name, "section": e.section.value, "ord": e.order,
+    rows.put(PROGRAMMES, {"id": e.oid, "name": e.name, "section": e.section.value, "ord": e.order,
                           "description": e.description, "dissolved_on": None})
 
 
 def body_created(e: o.BodyCreated, rows: Rows) -> dict:
     parent = rows.get(BODIES, str(e.parent_id)) if e.parent_id else None
     ancestors = ",".join(a for a in ((parent["ancestors"] or "").split(",") + [parent["id"]]) if a) if parent else ""
-    row = {"id": str(e.originator_id), "name": e.name, "kind": e.kind.value, "programme_id": str(e.programme_id),
+    row = {"id": e.oid, "name": e.name, "kind": e.kind.value, "programme_id": str(e.programme_id),
            "parent_id": str(e.parent_id) if e.parent_id else None, "ancestors": ancestors,
            "ord": e.order, "own_public": int(e.public), "public": int(e.public and (parent is None or bool(parent["public"]))),
            "description": e.description, "dissolved_on": None, "qualifier": None}
@@ -93,22 +93,22 @@ def set_visibility(rows: Rows, body: dict, public: bool) -> list[dict]:
 
 
 def member_created(e: o.MemberCreated, rows: Rows) -> None:
-    rows.put(MEMBERS, {"id": str(e.originator_id), "name": e.name, "code": e.code, "dissolved_on": None})
+    rows.put(MEMBERS, {"id": e.oid, "name": e.name, "code": e.code, "dissolved_on": None})
 
 
 def joined(e: o.BodyMemberJoined | o.ProgrammeMemberJoined, rows: Rows) -> None:
-    rows.put(ROSTER, {"owner_id": str(e.originator_id), "member_id": str(e.member_id), "since": e.since.isoformat(),
+    rows.put(ROSTER, {"owner_id": e.oid, "member_id": str(e.member_id), "since": e.since.isoformat(),
                       "until": None})
 
 
 def left(e: o.BodyMemberLeft | o.ProgrammeMemberLeft, rows: Rows) -> None:
-    for span in rows.find(ROSTER, owner_id=str(e.originator_id), member_id=str(e.member_id), until=None):
+    for span in rows.find(ROSTER, owner_id=e.oid, member_id=str(e.member_id), until=None):
         span["until"] = e.until.isoformat()
         rows.put(ROSTER, span)
 
 
 def _set(table, **columns_of):  # type: ignore[no-untyped-def]
-    return lambda e, rows: update_row(rows, table, str(e.originator_id), **{c: f(e) for c, f in columns_of.items()})
+    return lambda e, rows: update_row(rows, table, e.oid, **{c: f(e) for c, f in columns_of.items()})
 
 
 # facts that change no feed's content: the mirror row alone
