@@ -129,18 +129,20 @@ class Context:
         return self.runtime.rebuild(progress)
 
     @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, resident: bool = False) -> Iterator[None]:
         """Run several commands as ONE transaction: all their events, chain records and read-model
         rows commit together, or — on any exception, a crash, a SIGKILL — nothing does.
 
         The write lock is held throughout (other writers wait: keep units short, as an import of a
-        report is); the commands inside read what the earlier ones wrote (aggregates, read models)."""
+        report is); the commands inside read what the earlier ones wrote (aggregates, read models).
+        ``resident``: for a unit of many commands, the organisation-sized read-model tables are read
+        whole once and answered from memory (``Runtime.unit``)."""
         if self.store.cursor is not None:   # already inside one
             yield
             return
         self.sync()
         self.runtime.prepare()
-        with self.reads.transaction() as tx, self.runtime.unit(tx):
+        with self.reads.transaction() as tx, self.runtime.unit(tx, resident):
             self.store.cursor, self.store._unit_loads = tx.c, {}
             try:
                 yield
@@ -177,7 +179,13 @@ class Context:
             yield rows
 
     def rows(self, table: Any, order: Sequence[str] = (), **where: Any) -> list[dict[str, Any]]:
-        """Rows of a read-model table matching ``where`` (equality), in ``order``."""
+        """Rows of a read-model table matching ``where`` (equality), in ``order``.
+
+        After :meth:`_fresh` (or inside atomic()) the read models hold every event of the log, so a
+        command may ask them whether an aggregate with a deterministic id exists (a row is there iff
+        its first event is) instead of loading its events: inside an import's unit that is answered
+        from memory.  Should another process create it meanwhile, the insert of its first event
+        conflicts and nothing is written (ConflictError)."""
         if self.runtime._unit is not None:   # inside atomic(): through the unit's row cache
             return self.runtime.unit_find(table, order, **where)
         with self.reads.statement() as rows:

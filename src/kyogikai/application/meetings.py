@@ -13,6 +13,7 @@ from ..dates import Period
 from ..domain import meeting as mt
 from ..domain.formats import Format
 from ..i18n import M
+from ..projections.narratives import NARRATIVES
 from .context import Context, Result, UserError, retry_on_conflict, tokyo_today
 from .names import Names
 from .organisation import Organisation
@@ -191,6 +192,7 @@ class Meetings:
         else:
             raise UserError(M("narrative: give --body or --programme"))
         nid = mt.Narrative.id_for(fy, tid)
-        n = self.ctx.store.get(mt.Narrative, nid) or mt.Narrative(nid)
+        written = self.ctx.rows(NARRATIVES, fiscal_year=fy, target_id=str(tid))   # see Context.rows
+        n = (self.ctx.store.get(mt.Narrative, nid) if written else None) or mt.Narrative(nid)
         n.write(fy, target, tid, paragraphs, self.ctx.actor)
         return Result(n.id, self.ctx._save(n), [])

@@ -35,7 +35,7 @@ class Organisation:
             sec = org.Section(section)
         except ValueError:
             raise UserError(M("section: {section!r} is not one of all, participating", section=section)) from None
-        if ctx.store.get(org.Programme, org.Programme.id_for(name)):
+        if ctx.rows(org_rm.PROGRAMMES, id=str(org.Programme.id_for(name))):   # see Context.rows
             raise UserError(M("programme {name!r} already exists", name=name))
         p = org.Programme.create(name, sec, order, description, ctx.actor)
         return Result(p.id, ctx._save(p), [])
@@ -91,7 +91,7 @@ class Organisation:
             siblings = ctx.rows(org_rm.BODIES, programme_id=str(prog.id),
                                 parent_id=str(parent_agg.id) if parent_agg else None)
             order = max((s["ord"] for s in siblings), default=0) + 1
-        if ctx.store.get(org.Body, org.Body.id_for(prog.id, parent_agg.id if parent_agg else None, name)):
+        if ctx.rows(org_rm.BODIES, id=str(org.Body.id_for(prog.id, parent_agg.id if parent_agg else None, name))):
             raise UserError(M("body {name!r} already exists there", name=name))
         b = org.Body.create(name=name, kind=bkind, programme=prog, parent=parent_agg, order=order, inline=inline,
                             public=public, description=description, actor=ctx.actor)

@@ -16,7 +16,7 @@ VERSION = 1
 
 NARRATIVES = Table("rm_narratives", {
     "fiscal_year": "int", "target_id": "text", "target": "text", "paragraphs": "text", "updated_at": "text"},
-    ("fiscal_year", "target_id"))
+    ("fiscal_year", "target_id"), resident=True)   # tens of rows a year: read whole by a rebuild piece or an import
 TABLES = [NARRATIVES]
 
 

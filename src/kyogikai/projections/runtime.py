@@ -336,8 +336,10 @@ class CachedRows(SQLRows):
         if known is None:
             self.flush(table.name)
             found = super().find(table, order, **where)
-            known = self.finds.setdefault(table.name, {})[k] = (
-                found, {tuple(r.get(c) for c in table.key) for r in found})
+            keys = [tuple([r.get(c) for c in table.key]) for r in found]
+            known = self.finds.setdefault(table.name, {})[k] = (found, set(keys))
+            for key, r in zip(keys, found):   # a later get of a found row needs no statement
+                self.cache.setdefault((table.name, key), r)
         return [dict(r) for r in known[0]]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -935,7 +937,7 @@ class Runtime:
     def _learn(self, rows: CachedRows, events: Sequence[Any]) -> None:
         """Remember which tables projections read by the written aggregate's id, and which rows they
         read by an id found in such a row (a meeting's body): the next aggregate's load reads both."""
-        ids = {str(e.originator_id) for e in events}
+        ids = {e.oid for e in events}
         for table, key in rows.misses:
             if len(table.key) != 1:
                 continue
@@ -1026,12 +1028,14 @@ class Runtime:
             del memo[key]
 
     @contextmanager
-    def unit(self, tx: SQLRows) -> Iterator[None]:
+    def unit(self, tx: SQLRows, resident: bool = False) -> Iterator[None]:
         """Inside the caller's open write transaction: the writes within share one row cache, the
         positions and the chain head are read once and the positions written once, at the end.
 
         On PostgreSQL writes are held back and sent with the next read (a read costs one round
-        trip, a write none: :class:`Deferred`), the last ones with the COMMIT."""
+        trip, a write none: :class:`Deferred`), the last ones with the COMMIT.  With ``resident``
+        (a unit of many commands, as an import), the organisation-sized tables are read whole once
+        and answered from memory, as in a rebuild (:class:`CachedRows`)."""
         if self._unit is not None:
             yield
             return
@@ -1039,7 +1043,8 @@ class Runtime:
         if hasattr(self.reads, "deferring"):
             deferred = self.reads.deferring()
             tx.c = deferred
-        self._unit = {"rows": CachedRows(tx.c, tx.ph), "pos": None, "head": None, "last": None, "top": 0}
+        self._unit = {"rows": CachedRows(tx.c, tx.ph, resident=resident), "pos": None, "head": None, "last": None,
+                      "top": 0}
         self._unit["rows"].precise = True
         self._seen = None
         try:

@@ -79,6 +79,10 @@ class Importer:
         self.app = app
         self.progress = progress
         self.today = tokyo_today()     # entries up to today took place: they are recorded as held
+        # the ids of each owner's meetings in a fiscal year, read once and extended as the import
+        # schedules; their rows are then read by id, from the unit's row cache (no statement)
+        self._ids: dict[tuple[str, bool, int], list[str]] = {}
+        self._years: set[int] = set()
 
     # -- organisation ----------------------------------------------------------------------------
     def _programme(self, title: str, section: str, order: int) -> str:
@@ -178,15 +182,16 @@ class Importer:
                 kind = e.kind
                 if is_body and kind == "activity":
                     kind = "meeting"
-                app.schedule(kind=kind, body=owner_path if is_body else None, programme=programme,
-                             period=e.period, ordinal=e.ordinal, part=e.part, series=series, title=title,
-                             speaker=e.speaker, refers_to=refers_to, format=e.format, format_label=e.format_label,
-                             venue=e.venue, agenda=e.agenda)
-                mid = self._match(owner, is_body, fiscal_year_of(e.period.start), want, e.period.start)
-                if e.cancelled and mid is not None:
-                    app.cancel(mid["id"])
-                elif mid is not None and e.period.start <= self.today:
-                    app.hold(mid["id"])        # a report records what took place
+                made = app.schedule(kind=kind, body=owner_path if is_body else None, programme=programme,
+                                    period=e.period, ordinal=e.ordinal, part=e.part, series=series, title=title,
+                                    speaker=e.speaker, refers_to=refers_to, format=e.format,
+                                    format_label=e.format_label, venue=e.venue, agenda=e.agenda)
+                mid = str(made.id)
+                self._ids[(owner, is_body, fiscal_year_of(e.period.start))].append(mid)
+                if e.cancelled:
+                    app.cancel(mid)
+                elif e.period.start <= self.today:
+                    app.hold(mid)              # a report records what took place
                 result.created += 1
             else:
                 changed = self._update(existing, e)
@@ -196,8 +201,13 @@ class Importer:
             raise UserError(M("line {line}: {problem}", line=e.line, problem=exc)) from None
 
     def _match(self, owner: str, is_body: bool, fy: int, want: dict[str, Any], start: dt.date) -> dict[str, Any] | None:
-        where = {"body_id": owner} if is_body else {"programme_id": owner, "body_id": None}
-        cands = [m for m in self.app.rows(MEETINGS, fiscal_year=fy, **where)
+        if fy not in self._years:   # the year's meetings, once: grouped by owner
+            self._years.add(fy)
+            for m in self.app.rows(MEETINGS, fiscal_year=fy):
+                owner_of = (m["body_id"], True) if m["body_id"] else (m["programme_id"], False)
+                self._ids.setdefault((*owner_of, fy), []).append(m["id"])
+        ids = self._ids.setdefault((owner, is_body, fy), [])
+        cands = [m for i in ids for m in self.app.rows(MEETINGS, id=i)
                  if all(m[k] == want[k] for k in ("ordinal", "part", "series", "title", "speaker", "refers_to"))
                  and (m["kind"] == want["kind"] or (is_body and want["kind"] == "activity" and m["kind"] == "meeting"))]
         if len(cands) > 1:
@@ -256,5 +266,5 @@ def import_report_text(app: Kyogikai, text: str, fiscal_year: int | None = None,
         raise UserError(M("the file holds no report: no section (1 全団体事業 …) with a programme was found; "
                           "nothing imported"))
     # all or nothing: every command of the import in one transaction, rolled back on any problem
-    with app.atomic():
+    with app.atomic(resident=True):
         return Importer(app, progress).run(parsed.doc, parsed.problems)
