@@ -4,7 +4,8 @@
 
 Every connection the process opens is traced by libpq (``PGconn.trace``); a round trip is a message
 after which the client waits for the server: a simple Query, an extended-protocol Sync, or a Flush
-request in pipeline mode.  Statements are simple Queries and extended-protocol Binds (a simple Query
+request in pipeline mode (not one right after a Sync: psycopg sends that pair at the end of a
+pipeline, and the client waits once).  Statements are simple Queries and extended-protocol Binds (a simple Query
 holding several statements counts once).  Prints the figures per command (``meeting agenda add`` on
 a 3,000-event store, after warming up) and for ``import-report`` of the FY2023 reference.
 """
@@ -46,6 +47,7 @@ def count(files: list[Path], start_marker: str | None = None, end_marker: str | 
     trips = statements = 0
     for path in files:
         on = start_marker is None
+        previous = ""
         for line in path.read_text(errors="replace").splitlines():
             parts = line.split("\t")
             if len(parts) < 3 or parts[0] != "F":
@@ -57,8 +59,9 @@ def count(files: list[Path], start_marker: str | None = None, end_marker: str | 
                 on = False
             if not on:
                 continue
-            if parts[2] in ("Query", "Sync", "Flush"):
-                trips += 1
+            if parts[2] in ("Query", "Sync") or (parts[2] == "Flush" and previous != "Sync"):
+                trips += 1      # psycopg follows a pipeline's Sync with a Flush: one wait, not two
+            previous = parts[2]
             if parts[2] in ("Query", "Bind"):
                 statements += 1
     return trips, statements
