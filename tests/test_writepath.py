@@ -20,7 +20,9 @@ from contextlib import contextmanager
 import pytest
 
 from kyogikai.app import Kyogikai
+from kyogikai.domain.meeting import MeetingHeld
 from kyogikai.projections import schedule
+from kyogikai.projections.runtime import Dispatch
 
 from . import crashkit
 from .conftest import CLI
@@ -45,15 +47,15 @@ def state(db: str) -> tuple:
 def test_a_failure_inside_a_command_leaves_neither_events_nor_chain_nor_read_models(db, monkeypatch, where):
     ids = scenario_store(db)
     before = state(db)
-    with Kyogikai(db, actor="t") as k:
-        if where == "projection":       # after the events were inserted, while the read models are applied
-            original = schedule.apply
+    if where == "projection":           # after the events were inserted, while the read models are applied
+        original = schedule.HANDLERS[MeetingHeld]
 
-            def apply(event, rows):
-                original(event, rows)
-                raise Boom()
-            monkeypatch.setattr(schedule, "apply", apply)
-        elif where == "chain":          # after the read models were applied, as the chain records are stored
+        def held(event, rows):
+            original(event, rows)
+            raise Boom()
+        monkeypatch.setitem(schedule.HANDLERS, MeetingHeld, held)
+    with Kyogikai(db, actor="t") as k:
+        if where == "chain":          # after the read models were applied, as the chain records are stored
             def store_links(cur, links):
                 raise Boom()
             monkeypatch.setattr(k.runtime.ledger, "store_links", store_links)
@@ -100,12 +102,12 @@ def test_import_applies_each_event_once(db, monkeypatch, reference_text):
     from kyogikai.report.importer import import_report_text
 
     calls = [0]
-    original = schedule.apply
+    original = Dispatch.apply
 
-    def apply(event, rows):
+    def apply(self, event, rows):       # every event the read models are given, by any path
         calls[0] += 1
-        original(event, rows)
-    monkeypatch.setattr(schedule, "apply", apply)
+        original(self, event, rows)
+    monkeypatch.setattr(Dispatch, "apply", apply)
     with Kyogikai(db, actor="t") as k:
         k.sync()
         r = import_report_text(k, reference_text)

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from kyogikai import projections
 from kyogikai.domain.events import Aggregate, DomainEvent
-from kyogikai.projections.runtime import MemoryReadStore, Table
+from kyogikai.projections.runtime import Dispatch, MemoryReadStore, Table
 
 ACTOR = "事務局A"
 T0 = dt.datetime(2023, 4, 3, 0, 0, tzinfo=dt.timezone.utc)   # 2023-04-03 09:00 JST
@@ -84,10 +84,10 @@ class ReadModel:
         flat: list[DomainEvent] = []
         for e in events:
             flat.extend([e] if isinstance(e, DomainEvent) else e)
+        dispatch = Dispatch(self.projections)   # as the runtime applies them
         with self.reads.batch() as rows:
             for e in flat:
-                for p in self.projections:
-                    p.apply(e, rows)
+                dispatch.apply(e, rows)
         return self
 
     def rows(self, table: str, **where: Any) -> list[dict[str, Any]]:

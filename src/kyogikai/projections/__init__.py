@@ -1,15 +1,7 @@
-"""Read models. Each module is one projection (NAME, VERSION, TABLES, apply(event, rows))."""
+"""Read models. Each module is one projection: NAME, VERSION, TABLES, and HANDLERS (event type →
+the handler writing its rows; :class:`~kyogikai.projections.runtime.Dispatch` runs them)."""
 
-from . import narratives, organisation, schedule
-from . import participation
-from . import feeds
+from . import answers, council, feeds, narratives, organisation, participation, schedule
 
 # Every read model the application keeps current, in the order they are applied.
-ALL = [organisation, schedule, narratives, participation]
-ALL.append(feeds)
-from . import council  # noqa: E402
-
-ALL.append(council)
-from . import answers  # noqa: E402
-
-ALL.append(answers)
+ALL = [organisation, schedule, narratives, participation, feeds, council, answers]

@@ -9,7 +9,6 @@ Rosters, dates and agenda come from the organisation and schedule read models at
 from __future__ import annotations
 
 from ..domain import answers as a
-from ..domain.events import DomainEvent
 from .runtime import Rows, SQLRows, Table
 
 NAME = "answers"
@@ -49,10 +48,6 @@ HANDLERS = {
 }
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    handler = HANDLERS.get(type(e))
-    if handler:
-        handler(e, rows)
 
 
 # --- named queries (joined with the schedule read model for the fiscal year) ----------------------

@@ -7,7 +7,6 @@ from typing import Any
 from ..domain.meeting import MeetingDetailsChanged, When
 from .runtime import Rows, Table
 
-
 def update_row(rows: Rows, table: Table, id: str, **changes: object) -> None:
     """Change some columns of one row, if the row exists."""
     row = rows.get(table, id)

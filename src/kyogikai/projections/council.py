@@ -7,7 +7,6 @@ settings).  Read by pages, feeds and the report, so none of them reads the log.
 from __future__ import annotations
 
 from ..domain.council import CouncilSettingsChanged
-from ..domain.events import DomainEvent
 from .runtime import Rows, Table
 
 NAME = "council"
@@ -20,8 +19,10 @@ TABLES = [COUNCIL]
 ROW_ID = "council"
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    if isinstance(e, CouncilSettingsChanged):
-        rows.put(COUNCIL, {"id": ROW_ID, "name": e.name, "short_name": e.short_name, "base_url": e.base_url,
-                           "document_font": e.document_font, "changed_at": e.timestamp.isoformat(),
-                           "changed_by": e.actor})
+def _changed(e: CouncilSettingsChanged, rows: Rows) -> None:
+    rows.put(COUNCIL, {"id": ROW_ID, "name": e.name, "short_name": e.short_name, "base_url": e.base_url,
+                       "document_font": e.document_font, "changed_at": e.timestamp.isoformat(),
+                       "changed_by": e.actor})
+
+
+HANDLERS = {CouncilSettingsChanged: _changed}

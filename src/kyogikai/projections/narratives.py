@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-from ..domain.events import DomainEvent
 from ..domain.meeting import NarrativeWritten
 from .runtime import Rows, Table
 
@@ -20,8 +19,10 @@ NARRATIVES = Table("rm_narratives", {
 TABLES = [NARRATIVES]
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    if isinstance(e, NarrativeWritten):
-        rows.put(NARRATIVES, {"fiscal_year": e.fiscal_year, "target_id": str(e.target_id), "target": e.target,
-                              "paragraphs": json.dumps(e.paragraphs, ensure_ascii=False),
-                              "updated_at": e.timestamp.isoformat()})
+def _written(e: NarrativeWritten, rows: Rows) -> None:
+    rows.put(NARRATIVES, {"fiscal_year": e.fiscal_year, "target_id": str(e.target_id), "target": e.target,
+                          "paragraphs": json.dumps(e.paragraphs, ensure_ascii=False),
+                          "updated_at": e.timestamp.isoformat()})
+
+
+HANDLERS = {NarrativeWritten: _written}

@@ -6,7 +6,6 @@ Event in, rows out.  Used to resolve names typed by users and by every renderer.
 from __future__ import annotations
 
 from ..domain import organisation as o
-from ..domain.events import DomainEvent
 from .common import update_row as _update
 from .runtime import Rows, SQLRows, Table
 
@@ -29,10 +28,6 @@ ROSTER = Table("rm_roster", {
 TABLES = [PROGRAMMES, BODIES, MEMBERS, ROSTER]   # organisation-sized: resident (see Table)
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    handler = HANDLERS.get(type(e))
-    if handler:
-        handler(e, rows)
 
 
 def _programme_created(e: o.ProgrammeCreated, rows: Rows) -> None:

@@ -19,7 +19,6 @@ municipal merger) keeps its history.
 from __future__ import annotations
 
 from ..domain import meeting as m
-from ..domain.events import DomainEvent
 from .runtime import Rows, SQLRows, Table
 
 NAME = "participation"
@@ -59,10 +58,6 @@ HANDLERS = {
 }
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    handler = HANDLERS.get(type(e))
-    if handler:
-        handler(e, rows)
 
 
 # --- named queries (the year's records; joined with the schedule read model for the fiscal year) --

@@ -1,7 +1,7 @@
 """Projection runtime: read models kept current from the event log, in the same database.
 
-A projection is a module with ``NAME``, ``VERSION``, ``TABLES`` and ``apply(event, rows)``: event
-in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on declared tables — with
+A projection is a module with ``NAME``, ``VERSION``, ``TABLES`` and ``HANDLERS`` (event type →
+``handler(event, rows)``; :class:`Dispatch` runs them): event in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on declared tables — with
 three adapters: SQLite (same file as the events), PostgreSQL (same schema) and memory (for
 ``--as-of``: the same projection code over the events recorded up to a moment).
 
@@ -626,6 +626,26 @@ def open_read_store(location: Location) -> ReadStore:
 
 # --- the runtime ------------------------------------------------------------------------------
 
+class Dispatch:
+    """Which projections take an event type, and their handlers (``HANDLERS`` of each module), in
+    the projections' order: looked up once per type, so an event costs one dictionary lookup and a
+    call per read model that takes it, not a call per read model."""
+
+    def __init__(self, projections: Sequence[ModuleType]) -> None:
+        self.projections = list(projections)
+        self._by_type: dict[type, tuple[tuple[ModuleType, Callable[[Any, Any], None]], ...]] = {}
+
+    def __call__(self, kind: type) -> tuple[tuple[ModuleType, Callable[[Any, Any], None]], ...]:
+        found = self._by_type.get(kind)
+        if found is None:
+            found = self._by_type[kind] = tuple((p, p.HANDLERS[kind]) for p in self.projections if kind in p.HANDLERS)
+        return found
+
+    def apply(self, e: Any, rows: Any) -> None:
+        for _, handler in self(type(e)):
+            handler(e, rows)
+
+
 class Runtime:
     """Keeps a set of projections current against one event store.
 
@@ -644,6 +664,7 @@ class Runtime:
 
     def __init__(self, store: EventStore, reads: ReadStore, projections: Sequence[ModuleType], batch: int = 1000) -> None:
         self.store, self.reads, self.projections, self.batch = store, reads, list(projections), batch
+        self.dispatch = Dispatch(self.projections)
         self._prepared = False
         self._unit: dict[str, Any] | None = None
         self.ledger: Ledger | None = Ledger(store.location.kind)  # every event is chained as it is written (ledger.py)
@@ -807,8 +828,7 @@ class Runtime:
                               else [self.store._domain(s, f"event {s.originator_version} of {s.originator_id}")
                                     for s in chunk])
                     for e in domain:
-                        for p in self.projections:
-                            p.apply(e, rows)
+                        self.dispatch.apply(e, rows)
                     positions += done
                     if len(stored) > self.batch:   # a large write: keep memory flat
                         if self.ledger:
@@ -942,8 +962,7 @@ class Runtime:
             rows.speculative = True
             try:
                 for e in events:
-                    for p in self.projections:
-                        p.apply(e, rows)
+                    self.dispatch.apply(e, rows)
             except Speculation:
                 self._learn(rows, events)
                 return None
@@ -1086,9 +1105,9 @@ class Runtime:
         ``pos`` and in the positions table; returns the last position."""
         for n in notes:
             e = self.store._domain(n, f"event at position {n.id}")
-            for p in self.projections:
+            for p, handler in self.dispatch(type(e)):
                 if n.id > pos.get(p.NAME, 0):
-                    p.apply(e, rows)
+                    handler(e, rows)
         last = notes[-1].id
         for p in self.projections:
             pos[p.NAME] = max(last, pos.get(p.NAME, 0))
@@ -1152,6 +1171,7 @@ class Runtime:
         generation set.  The swap writes no row into the swapped tables, so on PostgreSQL a reader
         whose snapshot predates the swap yet reaches a table after it still sees complete rows."""
         kind = self.store.location.kind
+        dispatch = Dispatch(targets)
         token = uuid.uuid4().hex[:10]
         names = {t.name: f"{t.name}__r{token}" for p in targets for t in p.TABLES}
         lease = self.LEASE + token
@@ -1175,9 +1195,7 @@ class Runtime:
                         while True:
                             notes = select_after(tx.c, kind, position, self.batch)
                             for n in notes:
-                                e = self.store._domain(n, f"event at position {n.id}")
-                                for p in targets:
-                                    p.apply(e, rows)
+                                dispatch.apply(self.store._domain(n, f"event at position {n.id}"), rows)
                             rows.flush()
                             if notes:
                                 position = notes[-1].id
@@ -1209,6 +1227,7 @@ class Runtime:
               last_try: bool) -> bool:
         """The swap transaction; False when it should be tried again after another piece."""
         kind = self.store.location.kind
+        dispatch = Dispatch(targets)
         with self.reads.transaction() as tx:
             if select_after(tx.c, kind, position, 1):   # written since the last piece
                 if kind == "postgres" and not last_try:
@@ -1217,9 +1236,7 @@ class Runtime:
                 while True:
                     notes = select_after(tx.c, kind, position, self.batch)
                     for n in notes:
-                        e = self.store._domain(n, f"event at position {n.id}")
-                        for p in targets:
-                            p.apply(e, rows)
+                        dispatch.apply(self.store._domain(n, f"event at position {n.id}"), rows)
                     if notes:
                         position = notes[-1].id
                     if len(notes) < self.batch:
@@ -1307,11 +1324,11 @@ def project_until(store: EventStore, projections: Sequence[ModuleType], until: A
     """Read models as the log stood at ``until`` (an aware datetime): events recorded up to then."""
     reads = MemoryReadStore()
     reads.create([t for p in projections for t in p.TABLES])
+    dispatch = Dispatch(projections)
     with reads.transaction() as rows:
         for _, event in store.iter_all():
             if event.timestamp <= until:
-                for p in projections:
-                    p.apply(event, rows)
+                dispatch.apply(event, rows)
     return reads
 
 

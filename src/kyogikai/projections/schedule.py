@@ -86,10 +86,6 @@ def _agenda_update(e: m.AgendaItemWithdrawn | m.OutcomeRecorded, rows: Rows, **c
         _change(e, rows, significant=False)
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    handler = HANDLERS.get(type(e))
-    if handler:
-        handler(e, rows)
 
 
 HANDLERS = {

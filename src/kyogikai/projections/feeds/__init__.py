@@ -226,10 +226,6 @@ def _token_revoked(e: t.FeedTokenRevoked, rows: Rows) -> None:
         rows.put(TOKENS, row)
 
 
-def apply(e: DomainEvent, rows: Rows) -> None:
-    handler = HANDLERS.get(type(e))
-    if handler:
-        handler(e, rows)
 
 
 HANDLERS: dict[type, Any] = {
