@@ -38,7 +38,7 @@ table to pick a fiscal year are allowed); ``projections/feed_queries.py`` holds 
 read model.  Everyone else — the application, the CLI, the web, answers, participation, the report
 and the feed service — reads with :meth:`Context.rows` (a table and equality conditions),
 ``rows.find``/``rows.get`` on a :meth:`Context.snapshot`, or a named query (:meth:`Context.read`,
-e.g. ``app.read(schedule.ids_with_prefix, "1a2b")``).  :meth:`Context.query` (raw SQL) remains for
+e.g. ``app.read(schedule.ids_where, 2023)``).  :meth:`Context.query` (raw SQL) remains for
 tests, benchmarks and diagnostics only.
 
 Errors a user can cause raise :class:`UserError` subclasses with a one-line message; nothing is

@@ -105,19 +105,12 @@ HANDLERS = {
 
 def by_prefix_sql(prefix: str) -> tuple[str, tuple[str, str]]:
     """SQL and parameters for the whole rows (columns in ``MEETINGS.columns`` order) of at most two
-    meetings whose id starts with ``prefix``: a range on the primary key, as :func:`ids_with_prefix`.
-    For :meth:`Runtime.fresh_read`, which sends it with the freshness check in one round trip."""
+    meetings whose id starts with ``prefix`` (lower-case hex and '-').  A range on the primary key
+    (ids are lower-case hex and '-', all below 'g'): an index seek on both databases, where LIKE
+    would scan every meeting.  For :meth:`Runtime.fresh_read`, which sends it with the freshness
+    check in one round trip, and :meth:`Context.query`."""
     return (f"SELECT {', '.join(MEETINGS.columns)} FROM {MEETINGS.name} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
             (prefix, prefix + "g"))
-
-
-def ids_with_prefix(rows: SQLRows, prefix: str, limit: int = 2) -> list[str]:
-    """Meeting ids starting with ``prefix`` (lower-case hex and '-'), at most ``limit``.
-
-    A range on the primary key (ids are lower-case hex and '-', all below 'g'): an index seek on
-    both databases, where LIKE would scan every meeting."""
-    return [r[0] for r in rows.execute(f"SELECT id FROM {MEETINGS.name} WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                                       (prefix, prefix + "g", limit))]
 
 
 def ids_where(rows: SQLRows, fiscal_year: int | None = None, body_id: str | None = None) -> set[str]:
