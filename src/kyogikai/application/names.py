@@ -5,6 +5,7 @@ people read for meetings (第2回運営委員会)."""
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from typing import Any, Iterable
 from uuid import UUID
@@ -18,6 +19,7 @@ from ..projections import schedule as sched_rm
 from .context import Context, UserError
 
 
+@functools.lru_cache(maxsize=8192)   # the organisation's names, compared again by every lookup
 def norm(text: str) -> str:
     """A name as compared: NFKC, no white space, lower case."""
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()

@@ -305,13 +305,14 @@ class CachedRows(SQLRows):
         if whole is not None:
             cols = tuple(sorted(where))
             index = self.indexes.setdefault(table.name, {}).get(cols)
-            if index is None:   # built on first use, dropped when the table changes
+            if index is None:   # built on first use (each list in key order), dropped when the table changes
                 index = self.indexes[table.name][cols] = {}
-                for r in whole.values():
+                for r in sorted(whole.values(), key=lambda r: tuple([(r[c] is None, r[c]) for c in table.key])):
                     index.setdefault(tuple(r[c] for c in cols), []).append(r)
             hits = index.get(tuple(where[c] for c in cols), [])
-            by = order or table.key
-            return [dict(r) for r in sorted(hits, key=lambda r: tuple((r[c] is None, r[c]) for c in by))]
+            if order and tuple(order) != table.key and len(hits) > 1:
+                hits = sorted(hits, key=lambda r: tuple([(r[c] is None, r[c]) for c in order]))
+            return [dict(r) for r in hits]
         k = (tuple(order), tuple(sorted(where.items())))
         known = self.finds.get(table.name, {}).get(k)
         if known is None:
