@@ -96,6 +96,47 @@ def test_a_command_applies_its_events_without_a_catch_up(db, monkeypatch):
     assert positions == [(execute(db, "SELECT MAX(position) FROM kyogikai_chain")[0][0],)]
 
 
+def test_a_whole_id_is_loaded_at_once_and_still_sees_what_others_wrote(db):
+    """A command given a meeting's whole id (as the console's forms give it) loads the meeting from
+    the log without a read-model lookup first; the read models are still brought up to date when
+    another process wrote meanwhile, and any id that is not a meeting's gets the usual answer."""
+    import datetime as dt
+    from uuid import UUID
+
+    from kyogikai.dates import parse_period
+    from kyogikai.domain.formats import Format
+    from kyogikai.domain.meeting import Kind, Meeting
+    from kyogikai.domain.organisation import Body
+    from kyogikai.projections import participation
+    from kyogikai.store import EventStore, Location
+
+    ids = scenario_store(db, members=("豊橋市",))
+    whole = ids["第1回幹事会"]
+    with Kyogikai(db, actor="t") as k:
+        k.sync()
+        b, member = k.body("幹事会"), k.member("豊橋市")
+        # another writer (a bare event store: no read models applied) schedules a meeting
+        m = Meeting.schedule(kind=Kind.MEETING, programme_id=b["programme_id"], body_id=b["id"], ordinal=9,
+                             period=parse_period("令和5年12月1日"), format=Format.WEB, actor="事務局B")
+        bare = EventStore(Location.parse(db))
+        bare.save(m)
+        k.add_agenda(whole.upper(), ["全体の確認"])
+        assert not k.runtime.behind()                      # the other writer's event was applied too
+        assert k.rows(schedule.MEETINGS, id=str(m.id))[0]["ordinal"] == 9
+        assert [a["text"] for a in k.rows(schedule.AGENDA, meeting_id=whole)][-1] == "全体の確認"
+        # then puts 豊橋市 on the 幹事会's roster: the attendance's roster check (read models) sees it
+        body = bare.get(Body, UUID(b["id"]))
+        body.join(UUID(member["id"]), dt.date(2023, 4, 1), "事務局B")
+        bare.save(body)
+        bare.close()
+        k.record_attendance(whole, [("豊橋市", "present")])   # not a guest: no --guest needed
+        assert k.rows(participation.ATTENDANCE, meeting_id=whole, member_id=member["id"])[0]["attendance"] == "present"
+    for not_a_meeting in (b["id"], "ffffffff-ffff-ffff-ffff-ffffffffffff"):
+        r = CLI(db)("meeting", "agenda", "add", not_a_meeting, "議題", expect=2)
+        assert r.err == f"error: no meeting with id '{not_a_meeting}'\n"
+    assert count_events(db) == len(execute(db, "SELECT position FROM kyogikai_chain"))
+
+
 # --- import-report: once, all or nothing, no scratch copy ------------------------------------------
 
 def test_import_applies_each_event_once(db, monkeypatch, reference_text):

@@ -204,3 +204,9 @@ class Context:
     def _fresh(self) -> None:
         """Bring the read models up to date before resolving names."""
         self.sync()
+
+    def fresh_after_load(self) -> None:
+        """:meth:`_fresh` after an aggregate was loaded: nothing to do when the load's prefetch (the
+        same round trip, PostgreSQL) found the read models at the log's end."""
+        if not self.runtime.saw_current:
+            self.sync()

@@ -24,7 +24,21 @@ class Meetings:
         self.ctx, self.names, self.organisation = ctx, names, organisation
 
     def meeting_agg(self, ref: str) -> mt.Meeting:
-        """The meeting an id prefix names, with the read models brought up to date first."""
+        """The meeting an id prefix names, with the read models brought up to date.
+
+        A whole id (the console's forms, scripts using ``--json``) is loaded from the log at once: no
+        read-model lookup first, so on PostgreSQL the command takes one round trip less.  Anything
+        but a meeting's id goes the usual way (and gets its usual message)."""
+        whole = ref.strip().lower()
+        if len(whole) == 36 and self.ctx.store.cursor is None:
+            try:
+                mid = UUID(whole)
+            except ValueError:
+                mid = None
+            events = self.ctx.store.load(mid) if mid is not None else []
+            if events and isinstance(events[0], mt.MeetingScheduled):
+                self.ctx.fresh_after_load()
+                return mt.Meeting.replay(mid, events)
         return self.ctx._load(mt.Meeting, self.names.meeting_row(ref, fresh=True)["id"], "meeting")
 
     @retry_on_conflict

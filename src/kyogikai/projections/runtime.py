@@ -674,6 +674,9 @@ class Runtime:
         # round trip (see _write_at_once).  Tables a projection read by the written aggregate's id
         # are read together with the aggregate's events (see prefetch).
         self._seen: dict[str, Any] | None = None
+        # whether the last aggregate load's prefetch found every read model at the log's end (then a
+        # command need not check again before it reads them: Context.fresh_after_load)
+        self.saw_current = False
         self._by_id: dict[str, Table] = {}
         self._refs: dict[tuple[str, str, str], tuple[Table, str, Table]] = {}
         if store.location.kind == "postgres":
@@ -887,6 +890,7 @@ class Runtime:
         events: in one statement (one snapshot) the log's state and the rows of the tables a projection
         read by an aggregate's id before.  Returns the statement, its parameters and what takes its
         rows."""
+        self.saw_current = False
         if self._unit is not None or getattr(self.reads, "_open", None) is not None or not self._prepared \
                 or not self.ledger or not self.ledger._ready:
             return None
@@ -906,6 +910,7 @@ class Runtime:
         import json
 
         top, gen, current, head_pos, head_hash = json.loads(next(r[1] for r in got if r[0] == "~"))
+        self.saw_current = current == len(self.projections)
         if current != len(self.projections):
             self._seen = None   # read models behind the log: the ordinary path catches up
             return
