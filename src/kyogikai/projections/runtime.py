@@ -1,9 +1,10 @@
 """Projection runtime: read models kept current from the event log, in the same database.
 
 A projection is a module with ``NAME``, ``VERSION``, ``TABLES`` and ``HANDLERS`` (event type →
-``handler(event, rows)``; :class:`Dispatch` runs them): event in, rows out.  ``rows`` is a :class:`Rows` — get / put / delete / find on declared tables — with
-three adapters: SQLite (same file as the events), PostgreSQL (same schema) and memory (for
-``--as-of``: the same projection code over the events recorded up to a moment).
+``handler(event, rows)``; :class:`Dispatch` runs them): event in, rows out.  ``rows`` is a
+:class:`Rows` — get / put / delete / find on declared tables — with three adapters: SQLite (same
+file as the events), PostgreSQL (same schema) and memory (for ``--as-of``: the same projection
+code over the events recorded up to a moment).
 
 Writing (:meth:`Runtime.write`, the save of every command, import and restore): ONE transaction
 under the write lock (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock) inserts
