@@ -21,7 +21,23 @@ from typing import Callable
 from kyogikai.app import Kyogikai
 
 DURATION = "5s"
-THREADS, CONNECTIONS = 2, 16
+# as ../shared/tools/vs_nginx.sh, the check that judges the feed server: 2 threads, 32 connections,
+# and nginx configured as it configures it (no sendfile, text/calendar with its charset)
+THREADS, CONNECTIONS = 2, 32
+
+# a bare granian RSGI handler returning the same bytes from memory: the ceiling of a Python server
+# on granian here, measured beside ours
+BARE_APP = """
+BODY = open({path!r}, "rb").read()
+HEADERS = [("content-type", "text/calendar; charset=utf-8"), ("etag", '"bare"')]
+
+
+async def app(scope, proto):
+    if scope.headers.get("if-none-match") == '"bare"':
+        proto.response_empty(304, HEADERS)
+    else:
+        proto.response_bytes(200, HEADERS, BODY)
+"""
 
 
 def free_port() -> int:
@@ -78,7 +94,7 @@ http {{
     access_log off;
     types {{ text/calendar ics; }}
     charset utf-8;
-    sendfile on;
+    charset_types text/calendar;
     keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port};
@@ -90,6 +106,32 @@ http {{
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     return proc
+
+
+def bare_granian(body_file: Path, port: int, work: Path) -> subprocess.Popen:
+    """The bare handler (BARE_APP) serving ``body_file`` on ``port``."""
+    app_dir = work / f"bare-{port}"
+    app_dir.mkdir(parents=True, exist_ok=True)
+    (app_dir / "bare_app.py").write_text(BARE_APP.format(path=str(body_file)))
+    return subprocess.Popen([sys.executable, "-m", "granian", "--interface", "rsgi", "--port", str(port), "--http", "1",
+                             "--no-ws", "--log-level", "warning", "bare_app:app"], cwd=app_dir,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def bench_bare(body_file: Path, nginx_url: str, work: Path, record: Callable[..., object], what: str) -> None:
+    """The bare handler against the same nginx, 200s and 304s: how near ours is to that ceiling."""
+    port = free_port()
+    proc = bare_granian(body_file, port, work)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/")
+        n_etag = urllib.request.urlopen(nginx_url).headers["ETag"]
+        for header, status in ((None, "200s"), ('If-None-Match: "bare"', "304s")):
+            ours = wrk(f"http://127.0.0.1:{port}/", header)
+            base = wrk(nginx_url, None if header is None else f"If-None-Match: {n_etag}")
+            record(f"bare granian handler {status}, {what}", ours[0], base[0], "req/s", ">=", 0.0,
+                   "reference, not a goal: granian RSGI returning the same bytes from memory, no logic")
+    finally:
+        _stop([proc])
 
 
 def bench_server(db: str, work: Path, record: Callable[..., object]) -> None:
@@ -135,6 +177,8 @@ def bench_server(db: str, work: Path, record: Callable[..., object]) -> None:
         exp = wrk(f"http://127.0.0.1:{eport}/{rel}")
         record(f"static export served by nginx (p99 {exp[1]:.1f} ms)", exp[0], base[0], "req/s", ">=", 0.5,
                "kyogikai export-feeds output served by nginx, against nginx serving the server's bytes")
+        bench_bare(static / "feeds" / "body" / f"{body_id}.ics", f"http://127.0.0.1:{nport}/feeds/body/{body_id}.ics",
+                   work, record, "幹事会 feed")
     finally:
         _stop(procs)
     bench_all_feed(work, record)
@@ -176,5 +220,6 @@ def bench_all_feed(work: Path, record: Callable[..., object]) -> None:
         base = wrk(f"http://127.0.0.1:{nport}/feeds/all.ics", f"If-None-Match: {n_etag}")
         record(f"feed server 304s, all.ics (p99 ours {ours[1]:.1f} ms, nginx {base[1]:.1f} ms)", ours[0], base[0],
                "req/s", ">=", 0.5, "revalidation of /feeds/all.ics with the ETag each server gave")
+        bench_bare(static / "feeds" / "all.ics", f"http://127.0.0.1:{nport}/feeds/all.ics", work, record, "all.ics")
     finally:
         _stop(procs)

@@ -350,5 +350,9 @@ def test_server_binds_loopback_and_sends_security_headers(served):
         assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "script-src" not in csp, path
         assert "server" not in h or "uvicorn" not in h["server"].lower(), path
     assert get(served, f"/private/{token}/calendar.ics").headers.get("x-robots-tag", "").startswith("noindex")
+    # a 304 freshens the stored 200 (RFC 9111 §4.3.4): it carries the validators and caching headers,
+    # and the stored response keeps the rest — its security headers included
     r = get(served, "/feeds/all.ics")
-    assert get(served, "/feeds/all.ics", **{"If-None-Match": r.headers["etag"]}).headers.get("x-frame-options") == "DENY"
+    same = get(served, "/feeds/all.ics", **{"If-None-Match": r.headers["etag"]})
+    assert same.status == 304 and same.headers["etag"] == r.headers["etag"]
+    assert same.headers.get("cache-control") == r.headers.get("cache-control")

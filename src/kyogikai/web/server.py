@@ -120,11 +120,11 @@ class Entry:
                  last_modified: dt.datetime | None = None, token: str | None = None, today: Any = None) -> None:
         self.status, self.body, self.headers = status, body, headers
         self.etag, self.last_modified, self.token, self.today = etag, last_modified, token, today
+        # a 304 freshens the client's stored 200 (RFC 9111 §4.3.4): validators and caching headers;
+        # the stored response keeps its other headers, the security headers included.  (Each header
+        # costs the server per answer: with them, 304s ran at 0.43 of nginx; without, 0.53.)
         keep = ("etag", "cache-control", "last-modified", "x-robots-tag")
-        self.headers_304 = [(k, v) for k, v in headers if k in keep or k in _SECURITY_NAMES]
-
-
-_SECURITY_NAMES: set[str] = set()
+        self.headers_304 = [(k, v) for k, v in headers if k in keep]
 
 
 def security_headers(site: "Site") -> list[tuple[str, str]]:
@@ -136,7 +136,6 @@ def security_headers(site: "Site") -> list[tuple[str, str]]:
                ("permissions-policy", "camera=(), microphone=(), geolocation=()")]
     if site.base_url.startswith("https://"):
         headers.append(("strict-transport-security", "max-age=31536000"))
-    _SECURITY_NAMES.update(k for k, _ in headers)
     return headers
 
 
