@@ -216,6 +216,11 @@ class Collect:
         self.statements.extend((sql, p) for p in seq)
 
 
+def _order_key(columns: Sequence[str]) -> Callable[[dict[str, Any]], tuple]:
+    """Rows in ``ORDER BY columns`` order, NULLs last (as PostgreSQL sorts them)."""
+    return lambda r: tuple([(r[c] is None, r[c]) for c in columns])
+
+
 class CachedRows(SQLRows):
     """SQLRows with a write-behind cache, for applying a batch of events in one transaction.
 
@@ -308,11 +313,11 @@ class CachedRows(SQLRows):
             index = self.indexes.setdefault(table.name, {}).get(cols)
             if index is None:   # built on first use (each list in key order), dropped when the table changes
                 index = self.indexes[table.name][cols] = {}
-                for r in sorted(whole.values(), key=lambda r: tuple([(r[c] is None, r[c]) for c in table.key])):
+                for r in sorted(whole.values(), key=_order_key(table.key)):
                     index.setdefault(tuple(r[c] for c in cols), []).append(r)
             hits = index.get(tuple(where[c] for c in cols), [])
             if order and tuple(order) != table.key and len(hits) > 1:
-                hits = sorted(hits, key=lambda r: tuple([(r[c] is None, r[c]) for c in order]))
+                hits = sorted(hits, key=_order_key(order))
             return [dict(r) for r in hits]
         k = (tuple(order), tuple(sorted(where.items())))
         known = self.finds.get(table.name, {}).get(k)
@@ -1219,7 +1224,7 @@ class Runtime:
                             raise StoreError("the rebuild's tables were dropped by another process (a rebuild "
                                              "silent for too long is taken for dead); run it again")
                         tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
-                if self._swap(targets, names, lease, position, last_try=attempt >= 5):
+                if self._swap(dispatch, names, lease, position, last_try=attempt >= 5):
                     return done
             raise StoreError("rebuild: readers kept the read models busy; nothing was replaced, try again")
         except BaseException:
@@ -1230,11 +1235,11 @@ class Runtime:
                 pass
             raise
 
-    def _swap(self, targets: Sequence[ModuleType], names: dict[str, str], lease: str, position: int,
+    def _swap(self, dispatch: "Dispatch", names: dict[str, str], lease: str, position: int,
               last_try: bool) -> bool:
         """The swap transaction; False when it should be tried again after another piece."""
         kind = self.store.location.kind
-        dispatch = Dispatch(targets)
+        targets = dispatch.projections
         with self.reads.transaction() as tx:
             if select_after(tx.c, kind, position, 1):   # written since the last piece
                 if kind == "postgres" and not last_try:

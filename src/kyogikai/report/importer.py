@@ -81,8 +81,7 @@ class Importer:
         self.today = tokyo_today()     # entries up to today took place: they are recorded as held
         # the ids of each owner's meetings in a fiscal year, read once and extended as the import
         # schedules; their rows are then read by id, from the unit's row cache (no statement)
-        self._ids: dict[tuple[str, bool, int], list[str]] = {}
-        self._years: set[int] = set()
+        self._ids: dict[int, dict[tuple[str, bool], list[str]]] = {}   # fiscal year → (owner, is body) → ids
 
     # -- organisation ----------------------------------------------------------------------------
     def _programme(self, title: str, section: str, order: int) -> str:
@@ -187,7 +186,7 @@ class Importer:
                                     speaker=e.speaker, refers_to=refers_to, format=e.format,
                                     format_label=e.format_label, venue=e.venue, agenda=e.agenda)
                 mid = str(made.id)
-                self._ids[(owner, is_body, fiscal_year_of(e.period.start))].append(mid)
+                self._ids[fiscal_year_of(e.period.start)][(owner, is_body)].append(mid)
                 if e.cancelled:
                     app.cancel(mid)
                 elif e.period.start <= self.today:
@@ -201,12 +200,13 @@ class Importer:
             raise UserError(M("line {line}: {problem}", line=e.line, problem=exc)) from None
 
     def _match(self, owner: str, is_body: bool, fy: int, want: dict[str, Any], start: dt.date) -> dict[str, Any] | None:
-        if fy not in self._years:   # the year's meetings, once: grouped by owner
-            self._years.add(fy)
+        year = self._ids.get(fy)
+        if year is None:   # the year's meetings, once: grouped by owner
+            year = self._ids[fy] = {}
             for m in self.app.rows(MEETINGS, fiscal_year=fy):
                 owner_of = (m["body_id"], True) if m["body_id"] else (m["programme_id"], False)
-                self._ids.setdefault((*owner_of, fy), []).append(m["id"])
-        ids = self._ids.setdefault((owner, is_body, fy), [])
+                year.setdefault(owner_of, []).append(m["id"])
+        ids = year.setdefault((owner, is_body), [])
         cands = [m for i in ids for m in self.app.rows(MEETINGS, id=i)
                  if all(m[k] == want[k] for k in ("ordinal", "part", "series", "title", "speaker", "refers_to"))
                  and (m["kind"] == want["kind"] or (is_body and want["kind"] == "activity" and m["kind"] == "meeting"))]
