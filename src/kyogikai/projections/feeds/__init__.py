@@ -43,7 +43,7 @@ from .tables import (ALL, BODIES, ENTRIES, FEEDS, ITEMS, MEMBERS, PROGRAMMES, RO
 from .text import MONTH_NOTE, RENDERED, STATUS_TEXT, render, when_text  # noqa: F401
 
 NAME = "feeds"
-VERSION = 3
+VERSION = 4
 
 
 def _refresh(rows: Rows, item: dict, at: str, changed: bool = False) -> bool:
@@ -65,6 +65,45 @@ def _refresh(rows: Rows, item: dict, at: str, changed: bool = False) -> bool:
             if ref["id"] != item["id"]:
                 _refresh(rows, ref, at)
     return True
+
+
+# what an item's label is made of (:func:`kyogikai.domain.naming.meeting_label`)
+_LABELLED = frozenset({"kind", "ordinal", "part", "series", "title", "speaker", "body_id", "refers_to"})
+
+
+def _rerender(rows: Rows, item: dict, at: str) -> None:
+    """The item's dates, status or agenda changed at ``at`` (never what its label is made of).
+
+    Rendered now, or — when the rows can put work off (a batch: ``CachedRows.later``) — once before
+    the batch's rows are written, so an item with several such events in a batch (scheduled, its
+    agenda, held, outcomes …) is rendered once.  The rows come out the same: a render depends only on
+    the item's final state and the organisation mirror, ``modified_at`` is the latest ``at`` either
+    way, no label changes (so no vote needs re-rendering), and a handler that changes the mirror
+    settles the pending renders first (``_settling``).
+    """
+    later = getattr(rows, "later", None)
+    if later is None:
+        _refresh(rows, item, at, changed=True)
+        return
+    item["modified_at"] = max(item.get("modified_at") or "", at)
+    rows.put(ITEMS, item)
+    iid = item["id"]
+
+    def render_now() -> None:
+        row = rows.get(ITEMS, iid)
+        if row is not None:
+            _refresh(rows, row, at, changed=True)
+    later((ITEMS.name, iid), render_now)
+
+
+def _settling(handler: Any) -> Any:
+    """``handler`` run after the renders put off by ``_rerender`` (it changes what they read)."""
+    def run(e: DomainEvent, rows: Rows) -> None:
+        settle = getattr(rows, "settle", None)
+        if settle is not None:
+            settle()
+        handler(e, rows)
+    return run
 
 
 # --- the organisation ---------------------------------------------------------------------------
@@ -120,7 +159,7 @@ def _visibility(e: o.BodyVisibilityChanged, rows: Rows) -> None:
         audience.feed(rows, "body", b["id"], mirror.body_title(b), b["public"], at)
     for item in audience.items_of_bodies(rows, bodies):
         if _refresh(rows, item, at):
-            audience.touch(rows, (r["feed_key"] for r in rows.find(ENTRIES, item_id=item["id"])), at)
+            audience.touch(rows, audience.feed_keys(item), at)
 
 
 def _member_created(e: o.MemberCreated, rows: Rows) -> None:
@@ -163,9 +202,9 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
             "ordinal": e.ordinal, "part": e.part, "series": e.series, "title": e.title, "speaker": e.speaker,
             **when_columns(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
             "venue": e.venue, "status": m.Status.SCHEDULED.value, "cancel_reason": None, "agenda": "[]",
-            "sequence": 0, "created_at": at, "modified_at": at}
+            "sequence": 0, "created_at": at, "modified_at": at, "feed_keys": ""}
     _refresh(rows, item, at, changed=True)
-    audience.place(rows, item, at, new=True)
+    audience.place(rows, item, at)
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any) -> None:
@@ -177,7 +216,10 @@ def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any
     item.update(changes)
     if significant:
         item["sequence"] += 1
-    _refresh(rows, item, at, changed=True)
+    if changes.keys() & _LABELLED:
+        _refresh(rows, item, at, changed=True)   # the label may change: votes naming it follow now
+    else:
+        _rerender(rows, item, at)
     if moved:
         audience.place(rows, item, at)
 
@@ -209,7 +251,7 @@ def _agenda(e: m.AgendaItemAdded | m.AgendaItemWithdrawn | m.OutcomeRecorded, ro
                 else:
                     a["outcome"] = e.outcome
     item["agenda"] = json.dumps(agenda, ensure_ascii=False, sort_keys=True)
-    _refresh(rows, item, stamp(e), changed=True)
+    _rerender(rows, item, stamp(e))
 
 
 # --- private feed tokens ------------------------------------------------------------------------
@@ -228,7 +270,7 @@ def _token_revoked(e: t.FeedTokenRevoked, rows: Rows) -> None:
 
 
 
-HANDLERS: dict[type, Any] = {
+_HANDLERS: dict[type, Any] = {
     **mirror.HANDLERS,
     o.ProgrammeCreated: _programme_created,
     o.ProgrammeRenamed: _programme_renamed,
@@ -254,3 +296,6 @@ HANDLERS: dict[type, Any] = {
     t.FeedTokenIssued: _token_issued,
     t.FeedTokenRevoked: _token_revoked,
 }
+# the organisation's events change what renders read: pending renders are settled before them
+HANDLERS: dict[type, Any] = {kind: _settling(h) if kind.__module__ == o.__name__ else h
+                             for kind, h in _HANDLERS.items()}

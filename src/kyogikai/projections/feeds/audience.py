@@ -56,20 +56,24 @@ def feed(rows: Rows, kind: str, ref_id: str | None, title: str | None, public: i
         rows.put(FEEDS, row)
 
 
-def set_entries(rows: Rows, item_id: str, wanted: set[str], at: str, prefix: str | None = None,
-                new: bool = False) -> None:
-    """Make the item's entries (those starting with ``prefix``, or all) exactly ``wanted``
-    (``new``: the item was just scheduled, so it has none yet)."""
-    have = set() if new else {r["feed_key"] for r in rows.find(ENTRIES, item_id=item_id)}
-    if prefix is not None:
-        have = {k for k in have if k.startswith(prefix)}
-    for k in sorted(wanted - have):
-        rows.put(ENTRIES, {"feed_key": k, "item_id": item_id})
-    for k in sorted(have - wanted):
-        rows.delete(ENTRIES, k, item_id)
-    if wanted != have:
-        item = rows.get(ITEMS, item_id)
-        touch(rows, wanted ^ have, at, public=bool(item and item["public"]))
+def feed_keys(item: dict) -> set[str]:
+    """The feeds holding the item (its ``feed_keys``: the keys of its rows of ``rm_feed_entries``)."""
+    return set((item.get("feed_keys") or "").split())
+
+
+def _enter(rows: Rows, item: dict, keys: set[str], at: str) -> None:
+    """The item's entries become ``keys``: rows of ``rm_feed_entries`` put and deleted, the item's
+    ``feed_keys`` set (and the item row put), and the feeds that gained or lost it touched."""
+    have = feed_keys(item)
+    if keys == have:
+        return
+    for k in sorted(keys - have):
+        rows.put(ENTRIES, {"feed_key": k, "item_id": item["id"]})
+    for k in sorted(have - keys):
+        rows.delete(ENTRIES, k, item["id"])
+    item["feed_keys"] = " ".join(sorted(keys))
+    rows.put(ITEMS, item)
+    touch(rows, keys ^ have, at, public=bool(item["public"]))
 
 
 def items_of_bodies(rows: Rows, bodies: Iterable[dict]) -> list[dict]:
@@ -136,18 +140,12 @@ def every_member_items(rows: Rows) -> list[dict]:
 def recheck(rows: Rows, item: dict, member_id: str, at: str) -> None:
     """Put the item in, or take it out of, one member's feed."""
     k = key("member", member_id)
-    has = rows.get(ENTRIES, k, item["id"]) is not None
-    should = qualifies(rows, item, member_id)
-    if should and not has:
-        rows.put(ENTRIES, {"feed_key": k, "item_id": item["id"]})
-        touch(rows, [k], at, public=bool(item["public"]))
-    elif has and not should:
-        rows.delete(ENTRIES, k, item["id"])
-        touch(rows, [k], at, public=bool(item["public"]))
+    keys = feed_keys(item)
+    _enter(rows, item, (keys | {k}) if qualifies(rows, item, member_id) else (keys - {k}), at)
 
 
-def place(rows: Rows, item: dict, at: str, new: bool = False) -> None:
+def place(rows: Rows, item: dict, at: str) -> None:
     """Put an item in exactly the feeds it belongs to."""
     wanted = {ALL, key("programme", item["programme_id"])} | {key("body", b) for b in chain(rows, item["body_id"])}
     wanted |= {key("member", mid) for mid in members_of(rows, item)}
-    set_entries(rows, item["id"], wanted, at, new=new)
+    _enter(rows, item, wanted, at)

@@ -28,6 +28,8 @@ ITEMS = Table("rm_feed_items", {
     "start_date": "text", "end_date": "text", "precision": "text", "start_time": "text", "end_time": "text",
     "format": "text", "format_label": "text", "venue": "text", "status": "text", "cancel_reason": "text",
     "agenda": "text", "sequence": "int", "created_at": "text", "modified_at": "text", "public": "int",
+    # the keys of the feeds holding it (its rows of rm_feed_entries, kept with it: no query to learn them)
+    "feed_keys": "text",
     # rendered (Japanese) text, recomputed when a fact it shows changes
     "label": "text", "when_text": "text", "summary": "text", "description": "text", "location": "text",
     "categories": "text", "url_path": "text"}, ("id",),
