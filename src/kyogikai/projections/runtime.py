@@ -52,6 +52,22 @@ class Table:
     # once per piece and answers get/find from memory (CachedRows ``resident``)
     resident: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key_of", _key_getter(self.key))
+
+    key_of: Callable[[dict[str, Any]], tuple] = field(init=False, repr=False, compare=False)
+    """A row's key (its ``key`` columns' values, as a tuple)."""
+
+
+def _key_getter(key: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
+    if len(key) == 1:
+        (a,) = key
+        return lambda r: (r.get(a),)
+    if len(key) == 2:
+        a, b = key
+        return lambda r: (r.get(a), r.get(b))
+    return lambda r: tuple([r.get(k) for k in key])
+
 
 POSITIONS = Table("rm_positions", {"projection": "text", "version": "int", "position": "int"}, ("projection",))
 
@@ -155,6 +171,7 @@ class SQLRows:
 
 
 _DELETED = object()
+_MISSING = object()
 
 
 def _matches(row: dict[str, Any], where: Sequence[tuple[str, Any]]) -> bool:
@@ -302,11 +319,11 @@ class CachedRows(SQLRows):
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
         if table.resident and self.resident:
             hit = self._whole(table).get(key)  # type: ignore[union-attr]
-            return None if hit is None else dict(hit)
+            return None if hit is None else hit.copy()
         k = (table.name, key)
-        if k in self.cache:
-            hit = self.cache[k]
-            return None if hit is _DELETED else dict(hit)
+        hit = self.cache.get(k, _MISSING)
+        if hit is not _MISSING:
+            return None if hit is _DELETED else hit.copy()
         row = super().get(table, *key)
         self.cache[k] = _DELETED if row is None else row
         if len(key) == 1:
@@ -314,18 +331,18 @@ class CachedRows(SQLRows):
         return None if row is None else dict(row)
 
     def put(self, table: Table, row: dict[str, Any]) -> None:
-        key = tuple([row.get(k) for k in table.key])
-        row = dict(row)
-        self.cache[(table.name, key)] = row
-        dirty = self.dirty.get(table.name)
+        name, key, row = table.name, table.key_of(row), row.copy()
+        self.cache[(name, key)] = row
+        dirty = self.dirty.get(name)
         if dirty is None:
-            dirty = self.dirty[table.name] = (table, {})
+            dirty = self.dirty[name] = (table, {})
         dirty[1][key] = row
-        if table.name in self.whole:
-            self.whole[table.name][key] = row
-            self.indexes.pop(table.name, None)
-        self._changed(table, key, row)
-        self.touched.add(table.name)
+        if self.whole and name in self.whole:
+            self.whole[name][key] = row
+            self.indexes.pop(name, None)
+        if self.finds:
+            self._changed(table, key, row)
+        self.touched.add(name)
 
     def delete(self, table: Table, *key: Any) -> None:
         self.cache[(table.name, key)] = _DELETED
@@ -403,8 +420,9 @@ class CachedRows(SQLRows):
                 self.c.execute(self._put_sql(table), [upserts[0].get(c) for c in table.columns])
             elif upserts and self.ph == "%s":   # PostgreSQL: one statement, a column of values each
                 self.c.execute(self._put_columns_sql(table), _columns(table, upserts))
-            elif upserts:
-                self.c.executemany(self._put_sql(table), [[r.get(c) for c in table.columns] for r in upserts])
+            elif upserts:   # in key order: each row goes next to the last one written, in every index
+                self.c.executemany(self._put_sql(table), [[r.get(c) for c in table.columns]
+                                                          for _, r in sorted(changes.items()) if r is not _DELETED])
 
 
 def ddl(table: Table, int_type: str, name: str | None = None, index_suffix: str = "",
@@ -732,7 +750,8 @@ class Dispatch:
         return found
 
     def apply(self, e: Any, rows: Any) -> None:
-        for _, handler in self(type(e)):
+        found = self._by_type.get(e.__class__)
+        for _, handler in found if found is not None else self(e.__class__):
             handler(e, rows)
 
 
