@@ -11,6 +11,7 @@ from typing import Sequence
 
 from ..domain import meeting as m
 from ..domain.events import DomainEvent
+from ..dates import fiscal_year as fiscal_year_of
 from .common import detail_columns, when_columns
 from .runtime import Rows, SQLRows, Table
 
@@ -32,11 +33,12 @@ TABLES = [MEETINGS, AGENDA]
 
 
 def _when(e: m.When) -> dict:
-    return {**when_columns(e), "fiscal_year": e.period.fiscal_year}
+    return {**when_columns(e), "fiscal_year": fiscal_year_of(e.start)}
 
 
-def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: object) -> None:
-    row = rows.get(MEETINGS, e.oid)
+def _change(e: DomainEvent, rows: Rows, significant: bool = True, row: dict | None = None, **changes: object) -> None:
+    """The meeting's row (``row``: as the caller already read it) with ``changes``."""
+    row = rows.get(MEETINGS, e.oid) if row is None else row
     if row is None:
         return
     row.update(changes)
@@ -47,20 +49,23 @@ def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: obj
 
 
 def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
+    at = e.timestamp.isoformat()
     rows.put(MEETINGS, {
         "id": e.oid, "kind": e.kind.value, "programme_id": str(e.programme_id),
         "body_id": str(e.body_id) if e.body_id else None, "ordinal": e.ordinal, "part": e.part, "series": e.series,
         "title": e.title, "speaker": e.speaker, "refers_to": str(e.refers_to) if e.refers_to else None,
         **_when(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
         "venue": e.venue, "modes": json.dumps([x.value for x in e.modes]), "status": m.Status.SCHEDULED.value,
-        "cancel_reason": None, "sequence": 0, "agenda_count": 0, "created_at": e.timestamp.isoformat(),
-        "updated_at": e.timestamp.isoformat()})
+        "cancel_reason": None, "sequence": 0, "agenda_count": 0, "created_at": at, "updated_at": at})
 
 
 def _held(e: m.MeetingHeld, rows: Rows) -> None:
     row = rows.get(MEETINGS, e.oid)
-    moved = row is not None and any(row[k] != v for k, v in _when(e).items())
-    _change(e, rows, significant=moved, status=m.Status.HELD.value, **_when(e))
+    if row is None:
+        return
+    when = _when(e)
+    moved = any(row[k] != v for k, v in when.items())
+    _change(e, rows, significant=moved, row=row, status=m.Status.HELD.value, **when)
 
 
 def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:

@@ -207,8 +207,10 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
     audience.place(rows, item, at)
 
 
-def _change(e: DomainEvent, rows: Rows, significant: bool = True, **changes: Any) -> None:
-    item = rows.get(ITEMS, e.oid)
+def _change(e: DomainEvent, rows: Rows, significant: bool = True, item: dict | None = None, **changes: Any) -> None:
+    """The item (``item``: as the caller already read it) with ``changes``, re-rendered and, when its
+    dates moved, placed again."""
+    item = rows.get(ITEMS, e.oid) if item is None else item
     if item is None:
         return
     at = stamp(e)
@@ -228,8 +230,9 @@ def _held(e: m.MeetingHeld, rows: Rows) -> None:
     item = rows.get(ITEMS, e.oid)
     if item is None:
         return
-    moved = any(item[k] != v for k, v in when_columns(e).items())
-    _change(e, rows, significant=moved, status=m.Status.HELD.value, **when_columns(e))
+    when = when_columns(e)
+    moved = any(item[k] != v for k, v in when.items())
+    _change(e, rows, significant=moved, item=item, status=m.Status.HELD.value, **when)
 
 
 def _details(e: m.MeetingDetailsChanged, rows: Rows) -> None:
