@@ -407,7 +407,13 @@ class EventStore:
                     stored = self._select_events(rows.c, id)
         else:
             stored = self.recorder.select_events(id)
-        return [self._domain(s, f"event {s.originator_version} of {s.originator_id}") for s in stored]
+        oid, decode, out = str(id), self.mapper.decode, []
+        for s in stored:
+            try:
+                out.append(decode(oid, s.originator_version, s.topic, s.state))
+            except Exception as exc:
+                raise _unreadable(f"event {s.originator_version} of {oid}", exc) from None
+        return out
 
     def _select_events(self, cur: Any, id: UUID) -> list[StoredEvent]:
         if self.location.kind == "sqlite":
