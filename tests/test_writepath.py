@@ -341,3 +341,38 @@ def test_feed_renderings_are_dropped_when_read_models_are_replaced(db):
     svc.fresh()
     assert svc.feed("all").body == good                  # the generation moved: rendered again
     svc.app.close()
+
+
+# --- PostgreSQL: one round trip for several statements ---------------------------------------------
+
+def test_a_round_trip_that_fails_raises_psycopgs_error_and_leaves_the_connection_usable(pg_url):
+    """``PostgresReadStore.script`` drives libpq's pipeline itself: a failing statement raises the
+    error psycopg would (outside a transaction the round trip is one implicit transaction: nothing of
+    it stays), a value that cannot be sent raises and nothing of it runs, and either way the next
+    round trip works; a statement sent again runs
+    prepared and gives the same rows."""
+    import psycopg
+
+    from kyogikai.projections.runtime import PostgresReadStore
+    from kyogikai.store import Location
+
+    reads = PostgresReadStore(Location.parse(pg_url))
+    try:
+        assert reads.script([(b"SELECT 1", None), ("SELECT %s::text, %s::int, %s::text", ["会議", 2, None])]) == \
+            [[(1,)], [("会議", 2, None)]]
+        assert [reads.script([("SELECT %s::int + 1", [i])]) for i in range(3)] == [[[(1,)]], [[(2,)]], [[(3,)]]]
+        assert len(reads._prepared_sql) == 1
+        reads.script([(b"CREATE TEMP TABLE t (n int)", None)])
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            reads.script([("INSERT INTO t VALUES (%s)", [1]), ("SELECT 1 / 0", None), ("INSERT INTO t VALUES (%s)", [2])])
+        assert reads.script([("SELECT n FROM t", None)]) == [[]]   # one round trip, one implicit transaction
+        with pytest.raises(psycopg.ProgrammingError):
+            reads.script([("INSERT INTO t VALUES (%s)", [3]), ("SELECT %s", [object()])])
+        assert reads.script([("SELECT count(*) FROM t", None)]) == [[(0,)]]   # nothing of it ran
+        # the INSERT's second sighting was after the error: its PREPARE did not happen, and is sent again
+        reads.script([("INSERT INTO t VALUES (%s)", [4])])
+        reads.script([("INSERT INTO t VALUES (%s)", [5])])
+        assert reads.script([("SELECT n FROM t ORDER BY n", None)]) == [[(4,), (5,)]]
+        assert reads.conn.pgconn.pipeline_status == 0
+    finally:
+        reads.close()

@@ -603,12 +603,13 @@ class PostgresReadStore(ReadStore):
                                         autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
-        self._seen_sql, self._prepared_sql = set(), {}
+        self._seen_sql, self._prepared_sql, self._prepares = set(), {}, 0
 
     _open: SQLRows | None = None
     _committed = False
     _seen_sql: set[tuple] = set()          # per connection (set in __init__): statements sent once
     _prepared_sql: dict[tuple, bytes] = {}  # ... and those prepared, with their names
+    _prepares = 0                           # names given (never reused: a failed PREPARE's included)
     # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
     # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
     prefetch: bytes | None = None
@@ -680,8 +681,10 @@ class PostgresReadStore(ReadStore):
         connection: the server then neither parses nor plans it again, which on a command's
         statements was most of the server's time (a plan of the write's prefetch took 0.8 ms; its
         execution 0.2 ms).  So the statements keep their values out of their text.  On an error
-        the statements after it are not run, the error is raised (the class psycopg would raise),
-        and a transaction begun in the pipeline is left aborted."""
+        the statements after it are not run (nor a PREPARE among them: it is sent again next time),
+        the error is raised (the class psycopg would raise), and a transaction begun in the pipeline
+        is left aborted; outside one, the round trip is one implicit transaction.  A value that
+        cannot be sent raises before anything is sent."""
         import psycopg
         from psycopg import pq
         from psycopg._queries import PostgresQuery   # psycopg's own %s → $n conversion and dumping
@@ -689,55 +692,86 @@ class PostgresReadStore(ReadStore):
 
         pg, tx = self.conn.pgconn, Transformer(self.conn)
         seen, prepared = self._seen_sql, self._prepared_sql
-        queued: list[bool] = []   # what was sent, in order: a statement (True) or a PREPARE (False)
+        if len(seen) > 10_000:   # statements whose text varies: forget the ones seen once
+            seen.clear()
+        # every value dumped before anything is sent: a value that cannot be sent runs nothing
+        queries = []
+        for sql, params in statements:
+            text = sql if isinstance(sql, bytes) else sql.encode()
+            if params is None and b"%" not in text:
+                queries.append((text, None))
+                continue
+            q = PostgresQuery(tx)
+            q.convert(text, params)
+            queries.append((text, q))
+        queued: list[Any] = []   # what was sent, in order: a statement (None) or a PREPARE (its key)
         pg.enter_pipeline_mode()
         try:
-            for sql, params in statements:
-                text = sql if isinstance(sql, bytes) else sql.encode()
-                queued.append(True)
-                if params is None and b"%" not in text:
+            for text, q in queries:
+                if q is None:
                     pg.send_query_params(text, None)
+                    queued.append(None)
                     continue
-                q = PostgresQuery(tx)
-                q.convert(text, params)
                 k = (q.query, tuple(q.types))
                 name = prepared.get(k)
                 if name is None and k in seen and len(prepared) < self.PREPARED_MAX \
                         and not text.startswith(self._CONTROL):
-                    name = prepared[k] = f"kyogikai_{len(prepared) + 1}".encode()
+                    self._prepares += 1
+                    name = prepared[k] = f"kyogikai_{self._prepares}".encode()
                     pg.send_prepare(name, q.query, param_types=q.types)
-                    queued.insert(-1, False)
+                    queued.append(k)
                 seen.add(k)
                 if name is None:
                     pg.send_query_params(q.query, q.params, param_types=q.types, param_formats=q.formats)
                 else:
                     pg.send_query_prepared(name, q.params, param_formats=q.formats)
-            pg.pipeline_sync()
-            while pg.flush():   # non-blocking connection: wait until everything is sent
-                select.select([], [pg.socket], [])
+                queued.append(None)
+            self._sync(pg)
             out: list[list[tuple]] = []
             error = None
-            for is_statement in queued:   # one result each, in order (then a None), then the Sync
-                res = pg.get_result()
+            for prepare in queued:   # one result each, in order (then a None), then the Sync
+                res = self._result(pg)
                 while pg.get_result() is not None:   # pragma: no cover - one result per statement
                     pass
                 if res.status == pq.ExecStatus.FATAL_ERROR and error is None:
                     error = psycopg.errors.error_from_result(res, encoding=self.conn.info.encoding)
-                if not is_statement:
+                if prepare is not None:   # a PREPARE skipped after an error (or failed) did not happen
+                    if res.status != pq.ExecStatus.COMMAND_OK:
+                        prepared.pop(prepare, None)
                     continue
                 if res.status == pq.ExecStatus.TUPLES_OK and res.ntuples:
                     tx.set_pgresult(res)
                     out.append(tx.load_rows(0, res.ntuples, tuple))
                 else:
                     out.append([])
-            res = pg.get_result()
-            if res is None or res.status != pq.ExecStatus.PIPELINE_SYNC:   # pragma: no cover
-                raise psycopg.OperationalError("the server's answers to a pipeline ended early")
+            if self._result(pg).status != pq.ExecStatus.PIPELINE_SYNC:   # pragma: no cover
+                raise psycopg.OperationalError("the server's answers to a pipeline did not end with its Sync")
             if error is not None:
                 raise error
             return out
         finally:
-            pg.exit_pipeline_mode()
+            if pg.pipeline_status:   # pragma: no branch
+                try:
+                    pg.exit_pipeline_mode()
+                except Exception:   # pragma: no cover - answers left unread (a lost connection)
+                    pass
+
+    @staticmethod
+    def _sync(pg: Any) -> None:
+        pg.pipeline_sync()
+        while pg.flush():   # a non-blocking connection: wait until everything is sent
+            select.select([], [pg.socket], [])
+
+    @staticmethod
+    def _result(pg: Any) -> Any:
+        """The next result of a pipeline; a lost connection is psycopg's OperationalError."""
+        import psycopg
+
+        res = pg.get_result()
+        if res is None:
+            raise psycopg.OperationalError(f"the connection to the server was lost: "
+                                           f"{pg.error_message.decode(errors='replace').strip()}")
+        return res
 
     def deferring(self) -> "Deferred":
         """Inside the open transaction: its cursor holding back writes until the next read (see
