@@ -223,34 +223,64 @@ def test_a_vote_names_the_meeting_it_refers_to_and_follows_its_rename():
     assert rm.row("rm_feed_feeds", key=f"body:{BODY}")["title"] == "運営幹事会"
 
 
-def test_a_batch_gives_the_rows_that_one_event_at_a_time_gives():
-    """In a batch (a rebuild, a catch-up, an import) an item's text is rendered once for its dates,
-    status and agenda events; organisation changes and label changes in between see it rendered."""
-    vote, other, a = uid("vote"), uid("other"), uid("item a")
-    d2 = dt.date(2023, 10, 12)
-    history = [*organisation(), scheduled(),
-               event(AgendaItemAdded, MID, 2, 11, item_id=a, text="規約改正について"),
-               scheduled(vote, kind=Kind.VOTE, ordinal=None, title="一部議題に係る採決", refers_to=MID, at=12,
-                         start=dt.date(2023, 10, 20), end=dt.date(2023, 10, 20)),
-               event(MeetingRescheduled, MID, 3, 13, start=d2, end=d2, precision="day", reason=None),
-               event(BodyRenamed, BODY, 2, 14, name="運営幹事会"),                    # the mirror changes mid-batch
-               event(MeetingHeld, MID, 4, 15, start=d2, end=d2, precision="day"),
-               event(OutcomeRecorded, MID, 5, 16, item_id=a, outcome="承認"),
-               scheduled(other, body=SUB, ordinal=1, at=17),
-               event(MeetingCancelled, other, 2, 18, reason="延期"),
-               event(BodyVisibilityChanged, SUB, 2, 19, public=False),                 # after its item's events
-               event(MeetingDetailsChanged, MID, 6, 20, changed=["title"], title="臨時幹事会"),   # the vote follows
-               event(MeetingReinstated, other, 3, 21),
-               event(BodyMemberJoined, BODY, 3, 22, member_id=M1, since=dt.date(2023, 4, 1))]
+def applied_both_ways(history: list) -> ReadModel:
+    """The history applied in one batch (a rebuild, a catch-up, an import), after checking that it
+    gives the rows the events applied one at a time give (one command each)."""
     at_once = ReadModel().apply(history)
     one_by_one = ReadModel()
     for e in history:
         one_by_one.apply(e)
     for table in ("rm_feed_items", "rm_feed_entries", "rm_feed_feeds", "rm_meetings", "rm_agenda"):
         assert at_once.rows(table) == one_by_one.rows(table), table
-    assert item(at_once, vote)["label"] == "第2回臨時幹事会の一部議題に係る採決"
-    assert (item(at_once)["status"], item(at_once)["modified_at"]) == ("held", stamp(20))
-    assert (item(at_once, other)["public"], item(at_once, other)["summary"]) == (0, "第1回情報セキュリティ研究会")
+    return at_once
+
+
+VOTE = uid("vote")
+
+
+def vote(at=12):
+    return scheduled(VOTE, kind=Kind.VOTE, ordinal=None, title="一部議題に係る採決", refers_to=MID, at=at,
+                     start=dt.date(2023, 10, 20), end=dt.date(2023, 10, 20))
+
+
+def test_a_batch_gives_the_rows_that_one_event_at_a_time_gives():
+    """In a batch an item's text is rendered once for its dates, status and agenda events;
+    organisation changes and label changes in between see it rendered."""
+    other, a = uid("other"), uid("item a")
+    d2 = dt.date(2023, 10, 12)
+    rm = applied_both_ways([
+        *organisation(), scheduled(),
+        event(AgendaItemAdded, MID, 2, 11, item_id=a, text="規約改正について"), vote(),
+        event(MeetingRescheduled, MID, 3, 13, start=d2, end=d2, precision="day", reason=None),
+        event(BodyRenamed, BODY, 2, 14, name="運営幹事会"),                    # the mirror changes mid-batch
+        event(MeetingHeld, MID, 4, 15, start=d2, end=d2, precision="day"),
+        event(OutcomeRecorded, MID, 5, 16, item_id=a, outcome="承認"),
+        scheduled(other, body=SUB, ordinal=1, at=17),
+        event(MeetingCancelled, other, 2, 18, reason="延期"),
+        event(BodyVisibilityChanged, SUB, 2, 19, public=False),                 # after its item's events
+        event(MeetingDetailsChanged, MID, 6, 20, changed=["title"], title="臨時幹事会"),   # the vote follows
+        event(MeetingReinstated, other, 3, 21),
+        event(BodyMemberJoined, BODY, 3, 22, member_id=M1, since=dt.date(2023, 4, 1))])
+    assert item(rm, VOTE)["label"] == "第2回臨時幹事会の一部議題に係る採決"
+    assert (item(rm)["status"], item(rm)["modified_at"]) == ("held", stamp(20))
+    assert (item(rm, other)["public"], item(rm, other)["summary"]) == (0, "第1回情報セキュリティ研究会")
+
+
+def test_a_label_changed_in_the_batch_that_scheduled_it_moves_its_votes_text_then():
+    rm = applied_both_ways([*organisation(), scheduled(), vote(),
+                            event(MeetingDetailsChanged, MID, 2, 20, changed=["title"], title="臨時幹事会")])
+    assert (item(rm, VOTE)["label"], item(rm, VOTE)["modified_at"]) == ("第2回臨時幹事会の一部議題に係る採決", stamp(20))
+
+
+def test_an_item_moved_out_of_a_feed_in_the_batch_that_scheduled_it_keeps_its_text():
+    d2 = dt.date(2023, 10, 12)
+    rm = applied_both_ways([*organisation(),
+                            event(BodyMemberJoined, BODY, 2, 1, member_id=M2, since=dt.date(2023, 4, 1)),
+                            event(BodyMemberLeft, BODY, 3, 2, member_id=M2, until=D),
+                            scheduled(),
+                            event(MeetingRescheduled, MID, 2, 13, start=d2, end=d2, precision="day", reason=None)])
+    assert feeds_of(rm, MID) == {"all", "P", "幹事会"}                      # 豊橋市 left on the old date
+    assert item(rm)["when_text"] == "令和5年10月12日"
 
 
 # --- private feed tokens -------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from ..runtime import Rows
 from . import audience, mirror
 from .tables import (ALL, BODIES, ENTRIES, FEEDS, ITEMS, MEMBERS, PROGRAMMES, ROSTER, TABLES, TOKENS,  # noqa: F401
                      key, stamp)
-from .text import MONTH_NOTE, RENDERED, STATUS_TEXT, render, when_text  # noqa: F401
+from .text import MONTH_NOTE, RENDERED, STATUS_TEXT, render, visible, when_text  # noqa: F401
 
 NAME = "feeds"
 VERSION = 4
@@ -72,14 +72,17 @@ _LABELLED = frozenset({"kind", "ordinal", "part", "series", "title", "speaker", 
 
 
 def _rerender(rows: Rows, item: dict, at: str) -> None:
-    """The item's dates, status or agenda changed at ``at`` (never what its label is made of).
+    """The item is new, or its dates, status or agenda changed at ``at`` (never what its label is
+    made of).
 
     Rendered now, or — when the rows can put work off (a batch: ``CachedRows.later``) — once before
     the batch's rows are written, so an item with several such events in a batch (scheduled, its
     agenda, held, outcomes …) is rendered once.  The rows come out the same: a render depends only on
     the item's final state and the organisation mirror, ``modified_at`` is the latest ``at`` either
-    way, no label changes (so no vote needs re-rendering), and a handler that changes the mirror
-    settles the pending renders first (``_settling``).
+    way, no label changes (a new item has none yet, and nothing refers to it), a handler that
+    changes the mirror settles the pending renders first (``_settling``), and so does a change of
+    what a label is made of (``_change``) — its votes follow it from the label they showed.
+    Whoever puts the item row afterwards puts it as the rows hold it (``audience._enter``).
     """
     later = getattr(rows, "later", None)
     if later is None:
@@ -203,13 +206,20 @@ def _scheduled(e: m.MeetingScheduled, rows: Rows) -> None:
             **when_columns(e), "format": e.format.value if e.format else None, "format_label": e.format_label,
             "venue": e.venue, "status": m.Status.SCHEDULED.value, "cancel_reason": None, "agenda": "[]",
             "sequence": 0, "created_at": at, "modified_at": at, "feed_keys": ""}
-    _refresh(rows, item, at, changed=True)
+    # rendered with its first changes (nothing refers to a new item yet); placed now, as public or not
+    item["public"] = visible(rows.get(BODIES, item["body_id"]) if item["body_id"] else None)
+    _rerender(rows, item, at)
     audience.place(rows, item, at)
 
 
 def _change(e: DomainEvent, rows: Rows, significant: bool = True, item: dict | None = None, **changes: Any) -> None:
     """The item (``item``: as the caller already read it) with ``changes``, re-rendered and, when its
     dates moved, placed again."""
+    if changes.keys() & _LABELLED:
+        settle = getattr(rows, "settle", None)
+        if settle is not None:   # the item's label as rendered so far, to tell whether it changes
+            settle()
+        item = None
     item = rows.get(ITEMS, e.oid) if item is None else item
     if item is None:
         return

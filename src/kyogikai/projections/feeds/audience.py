@@ -72,7 +72,10 @@ def _enter(rows: Rows, item: dict, keys: set[str], at: str) -> None:
     for k in sorted(have - keys):
         rows.delete(ENTRIES, k, item["id"])
     item["feed_keys"] = " ".join(sorted(keys))
-    rows.put(ITEMS, item)
+    # the row as the rows hold it now (its text may have been rendered since the caller read it)
+    row = rows.get(ITEMS, item["id"]) or item
+    row["feed_keys"] = item["feed_keys"]
+    rows.put(ITEMS, row)
     touch(rows, keys ^ have, at, public=bool(item["public"]))
 
 

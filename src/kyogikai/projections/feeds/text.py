@@ -100,13 +100,18 @@ def render(rows: Rows, item: dict) -> dict[str, Any]:
         lines += agenda
     categories = [c for c in (prog["name"] if prog else None, body["name"] if body else None,
                               None if kind.is_meeting else m.KIND_LABELS[kind]) if c]
-    public = int(body is None or bool(body["public"]))
+    public = visible(body)
     url_path = None
     if public:
         url_path = f"/bodies/{body['id']}" if body else f"/programmes/{item['programme_id']}"
     return {"label": label, "when_text": when, "summary": summary, "description": "\n".join(lines),
             "location": item["venue"] or fmt, "categories": _categories(tuple(categories)),
             "url_path": url_path, "public": public}
+
+
+def visible(body: dict | None) -> int:
+    """Whether an item of this body (None: of its programme) shows in public feeds and pages."""
+    return int(body is None or bool(body["public"]))
 
 
 @functools.lru_cache(maxsize=1024)
