@@ -502,11 +502,6 @@ class ReadStore:
             for t in tables:
                 rows.c.execute(f"DROP TABLE IF EXISTS {t.name}")
 
-    @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Around a rebuild: whatever makes many writes cheaper on this database (nothing by default)."""
-        yield
-
     def close(self) -> None:
         pass
 
@@ -561,20 +556,6 @@ class SQLiteReadStore(ReadStore):
             yield SQLRows(cur, "?")
         finally:
             cur.close()
-
-    BULK_CACHE_KIB = 65_536
-
-    @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """A rebuild's writes go into tables and indexes far larger than SQLite's default 2 MB page
-        cache, at random places (keys are UUIDs): a 64 MB cache for the rebuild keeps their pages
-        in memory between batches (measured: a third less time writing rows), then the size it had."""
-        before = self.conn.execute("PRAGMA cache_size").fetchone()[0]
-        self.conn.execute(f"PRAGMA cache_size=-{self.BULK_CACHE_KIB}")
-        try:
-            yield
-        finally:
-            self.conn.execute(f"PRAGMA cache_size={int(before)}")
 
     def close(self) -> None:
         self.conn.close()
@@ -916,7 +897,7 @@ class Runtime:
                         for stmt in ddl(t, self.reads.int_type):
                             rows.c.execute(stmt)
         if stale and rebuild_stale:
-            with bulk_gc(), self.reads.bulk():
+            with bulk_gc():
                 self._rebuild(None, stale)
         self._prepared = not stale or rebuild_stale
 
@@ -1341,7 +1322,7 @@ class Runtime:
         self.prepare()
         if not self.behind():  # a cheap read first: no write lock when there is nothing to apply
             return 0
-        with bulk_gc(), self.reads.bulk():
+        with bulk_gc():
             return self._catch_up(progress)
 
     def _catch_up(self, progress: ProgressFn | None) -> int:
@@ -1378,7 +1359,7 @@ class Runtime:
         ``MAX_TRANSACTION`` events) plus the swap.  Returns the number of events applied.
         """
         self.prepare(rebuild_stale=False)   # stale projections are rebuilt below with the others
-        with bulk_gc(), self.reads.bulk():
+        with bulk_gc():
             done = self._rebuild(progress, self.projections)
         self._prepared = True
         return done
@@ -1403,35 +1384,12 @@ class Runtime:
         position, done, total, indexed = 0, 0, None, False
         try:
             for attempt in range(1000):
+                if progress and total is None:
+                    total = self.store.max_position()
                 at_end = False
-                while not at_end:   # pieces, each a transaction
-                    with self.reads.transaction() as tx, self.reads.pipeline():
-                        rows = CachedRows(tx.c, tx.ph, names, resident=True)
-                        if progress and total is None:
-                            total = self.store.max_position()
-                        started, in_tx = time.monotonic(), 0
-                        notes = self.store.decoded_after(tx.c, position, self.batch)
-                        while True:
-                            for _, e in notes:
-                                dispatch.apply(e, rows)
-                            if notes:
-                                position = notes[-1][0]
-                                if progress and total:
-                                    progress(min(position, total), total)
-                            done += len(notes)
-                            in_tx += len(notes)
-                            at_end = len(notes) < self.batch
-                            if at_end or in_tx >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
-                                rows.flush()
-                                break
-                            # the next batch is read before this one's rows are sent: in PostgreSQL's
-                            # pipeline the server writes them while the next batch is projected
-                            notes = self.store.decoded_after(tx.c, position, self.batch)
-                            rows.flush()
-                        if tx.get(POSITIONS, lease) is None:
-                            raise StoreError("the rebuild's tables were dropped by another process (a rebuild "
-                                             "silent for too long is taken for dead); run it again")
-                        tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+                while not at_end:
+                    position, applied, at_end = self._piece(dispatch, names, lease, position, progress, total)
+                    done += applied
                 if not indexed:   # the fresh tables are filled: their secondary indexes, each built at once
                     with self.reads.transaction() as tx:
                         for p in targets:
@@ -1449,6 +1407,38 @@ class Runtime:
             except Exception:
                 pass
             raise
+
+    def _piece(self, dispatch: "Dispatch", names: dict[str, str], lease: str, position: int,
+               progress: ProgressFn | None, total: int | None) -> tuple[int, int, bool]:
+        """One piece of a rebuild, one transaction: the events after ``position`` applied to the fresh
+        tables (``PIECE_SECONDS`` of projecting, ``MAX_TRANSACTION`` events, or to the log's end) and
+        the lease renewed.  Returns the new position, the events applied and whether the end was reached."""
+        done = 0
+        with self.reads.transaction() as tx, self.reads.pipeline():
+            rows = CachedRows(tx.c, tx.ph, names, resident=True)
+            started = time.monotonic()
+            notes = self.store.decoded_after(tx.c, position, self.batch)
+            while True:
+                for _, e in notes:
+                    dispatch.apply(e, rows)
+                if notes:
+                    position = notes[-1][0]
+                    if progress and total:
+                        progress(min(position, total), total)
+                done += len(notes)
+                at_end = len(notes) < self.batch
+                if at_end or done >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
+                    rows.flush()
+                    break
+                # the next batch is read before this one's rows are sent: in PostgreSQL's pipeline
+                # the server writes them while the next batch is projected
+                notes = self.store.decoded_after(tx.c, position, self.batch)
+                rows.flush()
+            if tx.get(POSITIONS, lease) is None:
+                raise StoreError("the rebuild's tables were dropped by another process (a rebuild "
+                                 "silent for too long is taken for dead); run it again")
+            tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+        return position, done, at_end
 
     def _swap(self, dispatch: "Dispatch", names: dict[str, str], lease: str, position: int,
               last_try: bool) -> bool:
