@@ -666,8 +666,6 @@ class PostgresReadStore(ReadStore):
         the error is raised (the class psycopg would raise), and a transaction begun in the pipeline
         is left aborted; outside one, the round trip is one implicit transaction.  A value that
         cannot be sent raises before anything is sent."""
-        import psycopg
-        from psycopg import pq
         from psycopg._queries import PostgresQuery   # psycopg's own %s → $n conversion and dumping
         from psycopg.adapt import Transformer
 
@@ -685,6 +683,15 @@ class PostgresReadStore(ReadStore):
             q = PostgresQuery(tx)
             q.convert(text, params)
             queries.append((text, q))
+        with self.conn.lock:   # the connection's own lock, as psycopg's cursors take it
+            return self._pipeline(pg, tx, queries, seen, prepared)
+
+    def _pipeline(self, pg: Any, tx: Any, queries: list[tuple[bytes, Any]], seen: set[tuple],
+                  prepared: dict[tuple, bytes]) -> list[list[tuple]]:
+        """The round trip of :meth:`script`: send, Sync, read every answer."""
+        import psycopg
+        from psycopg import pq
+
         queued: list[Any] = []   # what was sent, in order: a statement (None) or a PREPARE (its key)
         pg.enter_pipeline_mode()
         try:
