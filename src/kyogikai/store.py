@@ -188,27 +188,23 @@ class Mapper:
                                                 % (oid.encode(), version) + state[1:])
             event.__dict__["oid"] = oid
             return event
-        return self.to_domain(StoredEvent(originator_id=UUID(oid), originator_version=version, topic=topic,
-                                          state=state))
+        return self._decode_other(oid, version, topic, state)
 
     def to_domain(self, s: StoredEvent) -> DomainEvent:
-        name, _, version = s.topic[len(self.PREFIX):].partition(":v")
+        return self.decode(str(s.originator_id), s.originator_version, s.topic, bytes(s.state))
+
+    def _decode_other(self, oid: str, version: int, topic: str, state: bytes) -> DomainEvent:
+        """An event of an older class version (upcast), or from a newer kyogikai (refused)."""
+        name, _, stored = topic[len(self.PREFIX):].partition(":v")
         cls = event_class(name)
-        stored_version = int(version or 1)
+        stored_version = int(stored or 1)
         if stored_version > cls.class_version:
             raise LookupError(M("{name} v{version} was written by a newer kyogikai (this one reads up to v{supported}): "
                                 "upgrade kyogikai", name=name, version=stored_version, supported=cls.class_version))
-        if stored_version == cls.class_version and s.state[:1] == b"{" and len(s.state) > 2:
-            oid = str(s.originator_id)
-            head = b'{"originator_id":"%s","originator_version":%d,' % (oid.encode(), s.originator_version)
-            event = cls.model_validate_json(head + bytes(s.state[1:]))
-            event.__dict__["oid"] = oid   # DomainEvent.oid, already formatted for the JSON above
-            return event
-        state = json.loads(s.state)
+        data = json.loads(state)
         if stored_version != cls.class_version:
-            state = upcast(cls, state, stored_version)
-        return cls(originator_id=s.originator_id, originator_version=s.originator_version, **state)
-
+            data = upcast(cls, data, stored_version)
+        return cls(originator_id=UUID(oid), originator_version=version, **data)
 
 CONFLICT = M("conflict: someone else changed the same record at the same time; nothing was written, "
              "try again")
@@ -267,7 +263,7 @@ def insert_stored(cur: Any, kind: str, stored: Sequence[StoredEvent], floor: int
 
 def select_after(cur: Any, kind: str, after: int, limit: int, upto: int | None = None) -> list[Notification]:
     """Notifications after ``after`` read with ``cur`` (it sees its own transaction's writes)."""
-    cur.execute(select_after_sql(kind, upto is not None), [after] + ([upto] if upto is not None else []) + [limit])
+    cur.execute(*select_after_query(kind, after, limit, upto))
     return [Notification(id=int(r[0]), originator_id=UUID(str(r[1])), originator_version=r[2], topic=r[3],
                          state=bytes(r[4])) for r in cur.fetchall()]
 
@@ -277,13 +273,15 @@ def _unreadable(where: str, exc: Exception) -> StoreError:
                         reason=one_line(exc)[:200]))
 
 
-def select_after_sql(kind: str, upto: bool = False) -> str:
-    """The statement of :func:`select_after` and :meth:`EventStore.decoded_after` (the id as text)."""
+def select_after_query(kind: str, after: int, limit: int, upto: int | None = None) -> tuple[str, list[int]]:
+    """The statement and parameters of :func:`select_after` and :meth:`EventStore.decoded_after`
+    (the id as text)."""
     col = "rowid" if kind == "sqlite" else "notification_id"
     ph = "?" if kind == "sqlite" else "%s"
     oid = "originator_id" if kind == "sqlite" else "originator_id::text"
     return (f"SELECT {col}, {oid}, originator_version, topic, state FROM stored_events WHERE {col} > {ph}"
-            + (f" AND {col} <= {ph}" if upto else "") + f" ORDER BY {col} LIMIT {ph}")
+            + (f" AND {col} <= {ph}" if upto is not None else "") + f" ORDER BY {col} LIMIT {ph}",
+            [after] + ([upto] if upto is not None else []) + [limit])
 
 
 class EventStore:
@@ -442,8 +440,7 @@ class EventStore:
         """(position, event) after ``after`` read with ``cur`` (it sees its own transaction's writes),
         decoded straight from the columns (:meth:`Mapper.decode`); an event that cannot be read is
         a StoreError naming its position."""
-        cur.execute(select_after_sql(self.location.kind, upto is not None),
-                    [after] + ([upto] if upto is not None else []) + [limit])
+        cur.execute(*select_after_query(self.location.kind, after, limit, upto))
         decode, out = self.mapper.decode, []
         for r in cur.fetchall():
             try:
@@ -464,11 +461,9 @@ class EventStore:
         return cls.replay(id, events) if events else None
 
     def read(self, after: int = 0, limit: int = 1000, upto: int | None = None) -> list[tuple[int, DomainEvent]]:
-        notes: Sequence[Notification]
         if self.cursor is not None:
             return self.decoded_after(self.cursor, after, limit, upto)
-        else:
-            notes = self.recorder.select_notifications(start=after, limit=limit, stop=upto, inclusive_of_start=False)
+        notes = self.recorder.select_notifications(start=after, limit=limit, stop=upto, inclusive_of_start=False)
         return [(n.id, self._domain(n, f"event at position {n.id}")) for n in notes]
 
     def iter_all(self, after: int = 0, batch: int = 2000, upto: int | None = None) -> Iterator[tuple[int, DomainEvent]]:

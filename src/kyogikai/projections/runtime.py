@@ -107,13 +107,10 @@ class SQLRows:
         return self._row(table, self.c.fetchone())
 
     def _put_sql(self, table: Table) -> str:
+        """One row's upsert."""
         sql = self._sql.get(("put", table.name))
         if sql is None:
-            cols = list(table.columns)
-            updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in table.key) or f"{table.key[0]}=excluded.{table.key[0]}"
-            sql = self._sql[("put", table.name)] = (
-                f"INSERT INTO {self._t(table)} ({', '.join(cols)}) VALUES ({', '.join([self.ph] * len(cols))}) "
-                f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
+            sql = self._sql[("put", table.name)] = self._upsert(table, f"VALUES ({', '.join([self.ph] * len(table.columns))})")
         return sql
 
     def _put_columns_sql(self, table: Table) -> str:
@@ -122,14 +119,17 @@ class SQLRows:
         fraction of the time and, in a pipeline, goes on while the server writes them (a rebuild)."""
         sql = self._sql.get(("put_columns", table.name))
         if sql is None:
-            cols = list(table.columns)
             # %b: arrays sent in binary (no text escaping of each value on the client)
             arrays = ", ".join(f"%b::{'text' if t == 'text' else 'bigint'}[]" for t in table.columns.values())
-            updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in table.key) or f"{table.key[0]}=excluded.{table.key[0]}"
-            sql = self._sql[("put_columns", table.name)] = (
-                f"INSERT INTO {self._t(table)} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
+            sql = self._sql[("put_columns", table.name)] = self._upsert(table, f"SELECT * FROM unnest({arrays})")
         return sql
+
+    def _upsert(self, table: Table, rows: str) -> str:
+        """INSERT of ``rows`` (a VALUES list or a SELECT) that replaces a row with the same key."""
+        cols = list(table.columns)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c not in table.key) or f"{table.key[0]}=excluded.{table.key[0]}"
+        return (f"INSERT INTO {self._t(table)} ({', '.join(cols)}) {rows} "
+                f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}")
 
     def put(self, table: Table, row: dict[str, Any]) -> None:
         self.c.execute(self._put_sql(table), [row.get(c) for c in table.columns])
@@ -332,7 +332,7 @@ class CachedRows(SQLRows):
         whole = self.whole.get(table.name)
         if whole is None:
             self.flush(table.name)
-            whole = self.whole[table.name] = {tuple(r[k] for k in table.key): r for r in super().find(table)}
+            whole = self.whole[table.name] = {table.key_of(r): r for r in super().find(table)}
         return whole
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
@@ -402,7 +402,7 @@ class CachedRows(SQLRows):
         if known is None:
             self.flush(table.name)
             found = super().find(table, order, **where)
-            keys = [tuple([r.get(c) for c in table.key]) for r in found]
+            keys = [table.key_of(r) for r in found]
             known = self.finds.setdefault(table.name, {})[k] = (found, set(keys))
             for key, r in zip(keys, found):   # a later get of a found row needs no statement
                 self.cache.setdefault((table.name, key), r)
@@ -430,7 +430,8 @@ class CachedRows(SQLRows):
             if name not in self.dirty:
                 continue
             table, changes = self.dirty.pop(name)
-            upserts = [r for r in changes.values() if r is not _DELETED]
+            # in key order: on SQLite each row goes next to the last one written, in every index
+            upserts = [r for _, r in sorted(changes.items()) if r is not _DELETED]
             deletes = [k for k, r in changes.items() if r is _DELETED]
             if deletes:
                 where = " AND ".join(f"{k}={self.ph}" for k in table.key)
@@ -439,9 +440,8 @@ class CachedRows(SQLRows):
                 self.c.execute(self._put_sql(table), [upserts[0].get(c) for c in table.columns])
             elif upserts and self.ph == "%s":   # PostgreSQL: one statement, a column of values each
                 self.c.execute(self._put_columns_sql(table), _columns(table, upserts))
-            elif upserts:   # in key order: each row goes next to the last one written, in every index
-                self.c.executemany(self._put_sql(table), [[r.get(c) for c in table.columns]
-                                                          for _, r in sorted(changes.items()) if r is not _DELETED])
+            elif upserts:
+                self.c.executemany(self._put_sql(table), [[r.get(c) for c in table.columns] for r in upserts])
 
 
 def ddl(table: Table, int_type: str, name: str | None = None, index_suffix: str = "",
@@ -588,9 +588,9 @@ class PostgresReadStore(ReadStore):
 
     _open: SQLRows | None = None
     _committed = False
-    _seen_sql: set[tuple] = set()          # per connection (set in __init__): statements sent once
-    _prepared_sql: dict[tuple, bytes] = {}  # ... and those prepared, with their names
-    _prepares = 0                           # names given (never reused: a failed PREPARE's included)
+    _seen_sql: set[tuple]            # per connection (set in __init__): statements sent once
+    _prepared_sql: dict[tuple, bytes]  # ... and those prepared, with their names
+    _prepares: int                     # names given (never reused: a failed PREPARE's included)
     # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
     # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
     prefetch: bytes | None = None
@@ -669,10 +669,9 @@ class PostgresReadStore(ReadStore):
         from psycopg._queries import PostgresQuery   # psycopg's own %s → $n conversion and dumping
         from psycopg.adapt import Transformer
 
-        pg, tx = self.conn.pgconn, Transformer(self.conn)
-        seen, prepared = self._seen_sql, self._prepared_sql
-        if len(seen) > 10_000:   # statements whose text varies: forget the ones seen once
-            seen.clear()
+        tx = Transformer(self.conn)
+        if len(self._seen_sql) > 10_000:   # statements whose text varies: forget the ones seen once
+            self._seen_sql.clear()
         # every value dumped before anything is sent: a value that cannot be sent runs nothing
         queries = []
         for sql, params in statements:
@@ -684,14 +683,14 @@ class PostgresReadStore(ReadStore):
             q.convert(text, params)
             queries.append((text, q))
         with self.conn.lock:   # the connection's own lock, as psycopg's cursors take it
-            return self._pipeline(pg, tx, queries, seen, prepared)
+            return self._pipeline(tx, queries)
 
-    def _pipeline(self, pg: Any, tx: Any, queries: list[tuple[bytes, Any]], seen: set[tuple],
-                  prepared: dict[tuple, bytes]) -> list[list[tuple]]:
+    def _pipeline(self, tx: Any, queries: list[tuple[bytes, Any]]) -> list[list[tuple]]:
         """The round trip of :meth:`script`: send, Sync, read every answer."""
         import psycopg
         from psycopg import pq
 
+        pg, seen, prepared = self.conn.pgconn, self._seen_sql, self._prepared_sql
         queued: list[Any] = []   # what was sent, in order: a statement (None) or a PREPARE (its key)
         pg.enter_pipeline_mode()
         try:
@@ -813,7 +812,8 @@ def bulk_gc() -> Iterator[None]:
     """Applying many events allocates millions of short-lived objects, nearly none of them in a
     cycle (reference counting frees them); with the default thresholds the cycle collector runs
     every 700 allocations and keeps walking the batch's caches (measured: about a tenth of a
-    rebuild).  Collections stay on, at a rarer pace, and the previous thresholds come back."""
+    rebuild).  Collections stay on, at a rarer pace, and the previous thresholds come back.  Used as
+    a decorator of the rebuild and the catch-up."""
     before = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     try:
@@ -904,8 +904,7 @@ class Runtime:
                         for stmt in ddl(t, self.reads.int_type):
                             rows.c.execute(stmt)
         if stale and rebuild_stale:
-            with bulk_gc():
-                self._rebuild(None, stale)
+            self._rebuild(None, stale)
         self._prepared = not stale or rebuild_stale
 
     def _current(self) -> bool:
@@ -1329,9 +1328,9 @@ class Runtime:
         self.prepare()
         if not self.behind():  # a cheap read first: no write lock when there is nothing to apply
             return 0
-        with bulk_gc():
-            return self._catch_up(progress)
+        return self._catch_up(progress)
 
+    @bulk_gc()
     def _catch_up(self, progress: ProgressFn | None) -> int:
         done, total = 0, None
         while True:
@@ -1366,11 +1365,11 @@ class Runtime:
         ``MAX_TRANSACTION`` events) plus the swap.  Returns the number of events applied.
         """
         self.prepare(rebuild_stale=False)   # stale projections are rebuilt below with the others
-        with bulk_gc():
-            done = self._rebuild(progress, self.projections)
+        done = self._rebuild(progress, self.projections)
         self._prepared = True
         return done
 
+    @bulk_gc()
     def _rebuild(self, progress: ProgressFn | None, targets: Sequence[ModuleType]) -> int:
         """Fresh tables ``<name>__r<token>`` filled in pieces (each piece its own transaction, the
         position kept by this process), then one swap transaction under the write lock: no event
