@@ -591,6 +591,7 @@ class PostgresReadStore(ReadStore):
     _seen_sql: set[tuple]            # per connection (set in __init__): statements sent once
     _prepared_sql: dict[tuple, bytes]  # ... and those prepared, with their names
     _prepares: int                     # names given (never reused: a failed PREPARE's included)
+    _tx: Any = None                    # psycopg's Transformer of this connection (script's dumpers and loaders)
     # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
     # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
     prefetch: bytes | None = None
@@ -669,14 +670,16 @@ class PostgresReadStore(ReadStore):
         from psycopg._queries import PostgresQuery   # psycopg's own %s → $n conversion and dumping
         from psycopg.adapt import Transformer
 
-        tx = Transformer(self.conn)
+        tx = self._tx
+        if tx is None or tx.connection is not self.conn:   # one per connection: its dumpers are looked up once
+            tx = self._tx = Transformer(self.conn)
         if len(self._seen_sql) > 10_000:   # statements whose text varies: forget the ones seen once
             self._seen_sql.clear()
         # every value dumped before anything is sent: a value that cannot be sent runs nothing
         queries = []
         for sql, params in statements:
             text = sql if isinstance(sql, bytes) else sql.encode()
-            if params is None and b"%" not in text:
+            if params is None and (b"%" not in text or text.startswith(self._CONTROL)):
                 queries.append((text, None))
                 continue
             q = PostgresQuery(tx)
@@ -695,20 +698,27 @@ class PostgresReadStore(ReadStore):
         pg.enter_pipeline_mode()
         try:
             for text, q in queries:
-                if q is None:
+                if q is None and text.startswith(self._CONTROL):   # nothing to plan
                     pg.send_query_params(text, None)
                     queued.append(None)
                     continue
-                k = (q.query, tuple(q.types))
+                k = (text, ()) if q is None else (q.query, tuple(q.types))
                 name = prepared.get(k)
-                if name is None and k in seen and len(prepared) < self.PREPARED_MAX \
-                        and not text.startswith(self._CONTROL):
+                if name is None and k in seen and len(prepared) < self.PREPARED_MAX:
                     self._prepares += 1
                     name = prepared[k] = f"kyogikai_{self._prepares}".encode()
-                    pg.send_prepare(name, q.query, param_types=q.types)
+                    if q is None:
+                        pg.send_prepare(name, text)
+                    else:
+                        pg.send_prepare(name, q.query, param_types=q.types)
                     queued.append(k)
                 seen.add(k)
-                if name is None:
+                if q is None:
+                    if name is None:
+                        pg.send_query_params(text, None)
+                    else:
+                        pg.send_query_prepared(name, None)
+                elif name is None:
                     pg.send_query_params(q.query, q.params, param_types=q.types, param_formats=q.formats)
                 else:
                     pg.send_query_prepared(name, q.params, param_formats=q.formats)
