@@ -373,6 +373,40 @@ def test_a_round_trip_that_fails_raises_psycopgs_error_and_leaves_the_connection
         reads.script([("INSERT INTO t VALUES (%s)", [4])])
         reads.script([("INSERT INTO t VALUES (%s)", [5])])
         assert reads.script([("SELECT n FROM t ORDER BY n", None)]) == [[(4,), (5,)]]
+        # prepared statements dropped behind its back (a pooler, another library): one round trip fails,
+        # the next prepares them again
+        reads.conn.execute("DEALLOCATE ALL")
+        with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+            reads.script([("SELECT %s::int + 1", [7])])
+        assert reads.script([("SELECT %s::int + 1", [8])]) == [[(9,)]]
+        assert reads.script([("SELECT %s::int + 1", [9])]) == [[(10,)]]
         assert reads.conn.pgconn.pipeline_status == 0
     finally:
         reads.close()
+
+
+@pytest.mark.parametrize("discard", ["rebuild", "failed command"])
+def test_commands_keep_working_after_psycopg_discards_the_connections_prepared_statements(pg_url, discard):
+    """A long-lived process (the server, the console) reads through psycopg's cursors, which prepare a
+    query run five times; psycopg then answers a ROLLBACK, a DROP or an ALTER it runs with DEALLOCATE
+    ALL, which drops the statements the write path prepared too.  The next commands still run."""
+    ids = scenario_store(pg_url)
+    with Kyogikai(pg_url, actor="t") as app:
+        meetings = [r[0] for r in app.query("SELECT id FROM rm_meetings WHERE status = 'scheduled' ORDER BY id")][:2]
+        for i in range(3):   # the write path's statements prepared (on their second sighting)
+            app.add_agenda(meetings[i % 2], [f"議題{i}"])
+        for _ in range(6):   # ... and a read psycopg prepares
+            app.query("SELECT COUNT(*) FROM rm_meetings WHERE status = ?", ("held",))
+        if discard == "rebuild":   # the swap DROPs and ALTERs through psycopg
+            app.rebuild()
+        else:   # a command that fails inside its transaction: rolled back through psycopg
+            with pytest.raises(Boom), app.atomic():
+                app.add_agenda(meetings[0], ["取り消される議題"])
+                raise Boom()
+        for i in range(4, 8):
+            app.add_agenda(meetings[i % 2], [f"議題{i}"])
+            app.add_agenda(meetings[i % 2], [f"追加の議題{i}"])
+    with Kyogikai(pg_url, actor="t") as app:
+        texts = {r[0] for r in app.query("SELECT text FROM rm_agenda")}
+    assert {f"議題{i}" for i in (0, 1, 2, 4, 5, 6, 7)} | {f"追加の議題{i}" for i in range(4, 8)} <= texts
+    assert "取り消される議題" not in texts and ids

@@ -577,11 +577,14 @@ class PostgresReadStore(ReadStore):
         import psycopg
 
         try:
-            # autocommit: transactions are begun by hand, the BEGIN sharing a round trip with the lock
+            # autocommit: transactions are begun by hand, the BEGIN sharing a round trip with the lock.
+            # prepare_threshold=None: psycopg prepares nothing itself. Once it has prepared a query, it
+            # answers any DROP, ALTER or ROLLBACK it runs with DEALLOCATE ALL, which would drop the
+            # statements :meth:`script` prepared too (a rebuild's swap, a failed command).
             self.conn = psycopg.connect(dbname=location.dbname, host=location.host, port=location.port,
                                         user=location.user, password=location.password, connect_timeout=5,
                                         options=f"-c search_path={location.schema} -c lock_timeout={int(lock_timeout() * 1000)}",
-                                        autocommit=True)
+                                        autocommit=True, prepare_threshold=None)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
         self._seen_sql, self._prepared_sql, self._prepares = set(), {}, 0
@@ -732,6 +735,8 @@ class PostgresReadStore(ReadStore):
                     pass
                 if res.status == pq.ExecStatus.FATAL_ERROR and error is None:
                     error = psycopg.errors.error_from_result(res, encoding=self.conn.info.encoding)
+                    if isinstance(error, psycopg.errors.InvalidSqlStatementName):
+                        prepared.clear()   # deallocated behind our back: prepared again when next seen
                 if prepare is not None:   # a PREPARE skipped after an error (or failed) did not happen
                     if res.status != pq.ExecStatus.COMMAND_OK:
                         prepared.pop(prepare, None)
