@@ -349,8 +349,8 @@ def test_a_round_trip_that_fails_raises_psycopgs_error_and_leaves_the_connection
     """``PostgresReadStore.script`` drives libpq's pipeline itself: a failing statement raises the
     error psycopg would (outside a transaction the round trip is one implicit transaction: nothing of
     it stays), a value that cannot be sent raises and nothing of it runs, and either way the next
-    round trip works; a statement sent again runs
-    prepared and gives the same rows."""
+    round trip works; a statement sent again runs prepared and gives the same rows.  A write
+    transaction sent in two parts (``write_script``) commits nothing when its second part fails."""
     import psycopg
 
     from kyogikai.projections.runtime import PostgresReadStore
@@ -380,6 +380,18 @@ def test_a_round_trip_that_fails_raises_psycopgs_error_and_leaves_the_connection
             reads.script([("SELECT %s::int + 1", [7])])
         assert reads.script([("SELECT %s::int + 1", [8])]) == [[(9,)]]
         assert reads.script([("SELECT %s::int + 1", [9])]) == [[(10,)]]
+        # a write transaction whose first statements were sent before the rest was made: when making
+        # the rest fails, or one of its values cannot be sent, nothing of it is committed
+        from kyogikai.projections.runtime import NotCommitted
+        with pytest.raises(NotCommitted):
+            reads.write_script([("INSERT INTO t VALUES (%s)", [10])], lambda: [("INSERT INTO t VALUES (%s)", [object()])])
+        with pytest.raises(NotCommitted):
+            reads.write_script([("INSERT INTO t VALUES (%s)", [11])], lambda: [("INSERT INTO t VALUES (%s)", [1 // 0])])
+        with pytest.raises(NotCommitted):
+            reads.write_script([("INSERT INTO t VALUES (%s)", [12])], lambda: [("SELECT 1 / 0", None)])
+        reads.write_script([("INSERT INTO t VALUES (%s)", [13])], lambda: [("INSERT INTO t VALUES (%s)", [14])])
+        assert reads.script([("SELECT n FROM t ORDER BY n", None)]) == [[(4,), (5,), (13,), (14,)]]
+        assert reads.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         assert reads.conn.pgconn.pipeline_status == 0
     finally:
         reads.close()

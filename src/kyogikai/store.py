@@ -399,10 +399,11 @@ class EventStore:
                 stored = self._unit_loads[id] = self._select_events(self.cursor, id)
         elif self.reader is not None:
             extra = self.prefetch(id) if self.prefetch is not None else None
-            stored = self._select_with(id, extra) if extra else None
-            if stored is None:
-                with self.reader.statement() as rows:
-                    stored = self._select_events(rows.c, id)
+            events = self._select_with(id, extra) if extra else None
+            if events is not None:
+                return events
+            with self.reader.statement() as rows:
+                stored = self._select_events(rows.c, id)
         else:
             stored = self.recorder.select_events(id)
         oid, decode, out = str(id), self.mapper.decode, []
@@ -415,26 +416,31 @@ class EventStore:
 
     def _select_events(self, cur: Any, id: UUID) -> list[StoredEvent]:
         if self.location.kind == "sqlite":
-            cur.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
+            cur.execute("SELECT originator_version, topic, state FROM stored_events "
                                 "WHERE originator_id = ? ORDER BY originator_version", (id.hex,))
         else:
             cur.execute(self.EVENTS_PG, (id,))
-        return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3]))
+        return [StoredEvent(originator_id=id, originator_version=r[0], topic=r[1], state=bytes(r[2]))
                 for r in cur.fetchall()]
 
-    EVENTS_PG = ("SELECT originator_id, originator_version, topic, state FROM stored_events "
+    EVENTS_PG = ("SELECT originator_version, topic, state FROM stored_events "
                  "WHERE originator_id = %s ORDER BY originator_version")
 
-    def _select_with(self, id: UUID, extra: tuple[str, list[Any], Callable[[list[tuple]], None]]) -> list[StoredEvent] | None:
+    def _select_with(self, id: UUID, extra: tuple[str, list[Any], Callable[[list[tuple]], None]]) -> list[DomainEvent] | None:
         """PostgreSQL: the aggregate's events and ``extra`` (the runtime's prefetch) in one round
-        trip; None when that fails (the prefetch is an optimisation: the events are then read alone)."""
+        trip, the events decoded while the server runs the prefetch; None when anything fails (the
+        prefetch is an optimisation: the events are then read alone, and an unreadable one named)."""
         sql, params, take = extra
+        oid, decode, events = str(id), self.mapper.decode, []
+
+        def decoded(found: list[tuple]) -> None:
+            events.extend(decode(oid, r[0], r[1], r[2]) for r in found)
         try:
-            found, rows = self.reader.script([(self.EVENTS_PG, [id]), (sql, params)])
+            _, rows = self.reader.script([(self.EVENTS_PG, [id]), (sql, params)], on_rows={0: decoded})
             take(rows)
         except Exception:
             return None
-        return [StoredEvent(originator_id=id, originator_version=r[1], topic=r[2], state=bytes(r[3])) for r in found]
+        return events
 
     def decoded_after(self, cur: Any, after: int, limit: int, upto: int | None = None) -> list[tuple[int, DomainEvent]]:
         """(position, event) after ``after`` read with ``cur`` (it sees its own transaction's writes),

@@ -655,9 +655,12 @@ class PostgresReadStore(ReadStore):
 
     PREPARED_MAX = 256   # statements kept prepared on a connection (then the rest run unprepared)
 
-    def script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> list[list[tuple]]:
+    def script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]],
+               on_rows: dict[int, Callable[[list[tuple]], None]] | None = None) -> list[list[tuple]]:
         """Several statements in ONE round trip: a pipeline (libpq's pipeline mode, one Sync at the
         end), each statement with its parameters bound by the server; returns each statement's rows.
+        ``on_rows[i]`` is called with statement ``i``'s rows as soon as they arrive, while the
+        server runs the statements after it (what it raises is raised once every answer is read).
 
         The pipeline is driven through libpq itself (psycopg's ``pgconn``), with psycopg's own
         parameter dumpers and row loaders (so values come and go exactly as through a cursor): a
@@ -670,15 +673,27 @@ class PostgresReadStore(ReadStore):
         the error is raised (the class psycopg would raise), and a transaction begun in the pipeline
         is left aborted; outside one, the round trip is one implicit transaction.  A value that
         cannot be sent raises before anything is sent."""
-        from psycopg._queries import PostgresQuery   # psycopg's own %s → $n conversion and dumping
+        tx = self._transformer()
+        # every value dumped before anything is sent: a value that cannot be sent runs nothing
+        queries = self._convert(tx, statements)
+        with self.conn.lock:   # the connection's own lock, as psycopg's cursors take it
+            return self._pipeline(tx, queries, on_rows or {})
+
+    def _transformer(self) -> Any:
+        """psycopg's Transformer of this connection, one for every round trip (its dumpers and loaders
+        are looked up once)."""
         from psycopg.adapt import Transformer
 
-        tx = self._tx
-        if tx is None or tx.connection is not self.conn:   # one per connection: its dumpers are looked up once
-            tx = self._tx = Transformer(self.conn)
+        if self._tx is None or self._tx.connection is not self.conn:
+            self._tx = Transformer(self.conn)
         if len(self._seen_sql) > 10_000:   # statements whose text varies: forget the ones seen once
             self._seen_sql.clear()
-        # every value dumped before anything is sent: a value that cannot be sent runs nothing
+        return self._tx
+
+    def _convert(self, tx: Any, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> list[tuple[bytes, Any]]:
+        """Each statement's text, and its values dumped (psycopg's own %s → $n conversion)."""
+        from psycopg._queries import PostgresQuery
+
         queries = []
         for sql, params in statements:
             text = sql if isinstance(sql, bytes) else sql.encode()
@@ -688,44 +703,32 @@ class PostgresReadStore(ReadStore):
             q = PostgresQuery(tx)
             q.convert(text, params)
             queries.append((text, q))
-        with self.conn.lock:   # the connection's own lock, as psycopg's cursors take it
-            return self._pipeline(tx, queries)
+        return queries
 
-    def _pipeline(self, tx: Any, queries: list[tuple[bytes, Any]]) -> list[list[tuple]]:
-        """The round trip of :meth:`script`: send, Sync, read every answer."""
+    def _pipeline(self, tx: Any, queries: list[tuple[bytes, Any]],
+                  on_rows: dict[int, Callable[[list[tuple]], None]],
+                  rest: Callable[[], Sequence[tuple[str | bytes, Sequence[Any] | None]]] | None = None) -> list[list[tuple]]:
+        """The round trip of :meth:`script`: send, Sync, read every answer.  With ``rest``: what is
+        queued is sent at once (the server starts on it), then the statements ``rest`` gives are
+        made, dumped and queued; if that raises, no more is sent, and it is raised once every
+        answer is read (the caller's transaction, begun in ``queries``, is then still open)."""
         import psycopg
         from psycopg import pq
 
-        pg, seen, prepared = self.conn.pgconn, self._seen_sql, self._prepared_sql
+        pg = self.conn.pgconn
         queued: list[Any] = []   # what was sent, in order: a statement (None) or a PREPARE (its key)
+        failed: Exception | None = None
         pg.enter_pipeline_mode()
         try:
-            for text, q in queries:
-                if q is None and text.startswith(self._CONTROL):   # nothing to plan
-                    pg.send_query_params(text, None)
-                    queued.append(None)
-                    continue
-                k = (text, ()) if q is None else (q.query, tuple(q.types))
-                name = prepared.get(k)
-                if name is None and k in seen and len(prepared) < self.PREPARED_MAX:
-                    self._prepares += 1
-                    name = prepared[k] = f"kyogikai_{self._prepares}".encode()
-                    if q is None:
-                        pg.send_prepare(name, text)
-                    else:
-                        pg.send_prepare(name, q.query, param_types=q.types)
-                    queued.append(k)
-                seen.add(k)
-                if q is None:
-                    if name is None:
-                        pg.send_query_params(text, None)
-                    else:
-                        pg.send_query_prepared(name, None)
-                elif name is None:
-                    pg.send_query_params(q.query, q.params, param_types=q.types, param_formats=q.formats)
+            self._send(pg, queries, queued)
+            if rest is not None:
+                self._flush(pg)
+                try:
+                    more = self._convert(tx, rest())
+                except Exception as exc:
+                    failed = exc
                 else:
-                    pg.send_query_prepared(name, q.params, param_formats=q.formats)
-                queued.append(None)
+                    self._send(pg, more, queued)
             self._sync(pg)
             out: list[list[tuple]] = []
             error = None
@@ -736,20 +739,28 @@ class PostgresReadStore(ReadStore):
                 if res.status == pq.ExecStatus.FATAL_ERROR and error is None:
                     error = psycopg.errors.error_from_result(res, encoding=self.conn.info.encoding)
                     if isinstance(error, psycopg.errors.InvalidSqlStatementName):
-                        prepared.clear()   # deallocated behind our back: prepared again when next seen
+                        self._prepared_sql.clear()   # deallocated behind our back: prepared again when next seen
                 if prepare is not None:   # a PREPARE skipped after an error (or failed) did not happen
                     if res.status != pq.ExecStatus.COMMAND_OK:
-                        prepared.pop(prepare, None)
+                        self._prepared_sql.pop(prepare, None)
                     continue
                 if res.status == pq.ExecStatus.TUPLES_OK and res.ntuples:
                     tx.set_pgresult(res)
                     out.append(tx.load_rows(0, res.ntuples, tuple))
                 else:
                     out.append([])
+                take = on_rows.get(len(out) - 1)
+                if take is not None and error is None:
+                    try:
+                        take(out[-1])
+                    except Exception as exc:   # raised once the pipeline is read to its end
+                        error = exc
             if self._result(pg).status != pq.ExecStatus.PIPELINE_SYNC:   # pragma: no cover
                 raise psycopg.OperationalError("the server's answers to a pipeline did not end with its Sync")
             if error is not None:
                 raise error
+            if failed is not None:
+                raise failed
             return out
         finally:
             if pg.pipeline_status:   # pragma: no branch
@@ -758,9 +769,44 @@ class PostgresReadStore(ReadStore):
                 except Exception:   # pragma: no cover - answers left unread (a lost connection)
                     pass
 
-    @staticmethod
-    def _sync(pg: Any) -> None:
+    def _send(self, pg: Any, queries: list[tuple[bytes, Any]], queued: list[Any]) -> None:
+        """Queue ``queries`` in the pipeline: each prepared the second time it is seen (a PREPARE
+        queued before it, its key noted in ``queued``), then run."""
+        seen, prepared = self._seen_sql, self._prepared_sql
+        for text, q in queries:
+            if q is None and text.startswith(self._CONTROL):   # nothing to plan
+                pg.send_query_params(text, None)
+                queued.append(None)
+                continue
+            k = (text, ()) if q is None else (q.query, tuple(q.types))
+            name = prepared.get(k)
+            if name is None and k in seen and len(prepared) < self.PREPARED_MAX:
+                self._prepares += 1
+                name = prepared[k] = f"kyogikai_{self._prepares}".encode()
+                if q is None:
+                    pg.send_prepare(name, text)
+                else:
+                    pg.send_prepare(name, q.query, param_types=q.types)
+                queued.append(k)
+            seen.add(k)
+            if q is None:
+                if name is None:
+                    pg.send_query_params(text, None)
+                else:
+                    pg.send_query_prepared(name, None)
+            elif name is None:
+                pg.send_query_params(q.query, q.params, param_types=q.types, param_formats=q.formats)
+            else:
+                pg.send_query_prepared(name, q.params, param_formats=q.formats)
+            queued.append(None)
+
+    @classmethod
+    def _sync(cls, pg: Any) -> None:
         pg.pipeline_sync()
+        cls._flush(pg)
+
+    @staticmethod
+    def _flush(pg: Any) -> None:
         while pg.flush():   # a non-blocking connection: wait until everything is sent
             select.select([], [pg.socket], [])
 
@@ -789,17 +835,24 @@ class PostgresReadStore(ReadStore):
         d.send()
         self._committed = True
 
-    def write_script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> None:
-        """A whole write transaction in ONE round trip: BEGIN, the write lock, ``statements``, COMMIT
-        (see :meth:`script`).  When a statement fails nothing is committed: the transaction is
-        rolled back and :class:`NotCommitted` raised with the error.  An error that leaves the
-        commit's outcome unknown (the connection lost) is raised as it is."""
+    def write_script(self, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]],
+                     rest: Callable[[], Sequence[tuple[str | bytes, Sequence[Any] | None]]] = lambda: ()) -> None:
+        """A whole write transaction in ONE round trip: BEGIN, the write lock, ``statements``, the
+        statements ``rest`` gives, COMMIT (see :meth:`script`).  BEGIN, the lock and ``statements``
+        are sent before ``rest`` is called, so the server runs them while ``rest``'s statements are
+        made and their values dumped.  When anything fails (a statement, ``rest``, a value that
+        cannot be sent) nothing is committed: the transaction is rolled back and
+        :class:`NotCommitted` raised with the error.  An error that leaves the commit's outcome
+        unknown (the connection lost) is raised as it is."""
         import psycopg
 
         if self._open is not None:  # pragma: no cover - only outside a transaction
             raise RuntimeError("write_script inside a transaction")
+        tx = self._transformer()
         try:
-            self.script([(b"BEGIN", None), (self.LOCK_SQL, None), *statements, (b"COMMIT", None)])
+            queries = self._convert(tx, [(b"BEGIN", None), (self.LOCK_SQL, None), *statements])
+            with self.conn.lock:
+                self._pipeline(tx, queries, {}, lambda: [*rest(), (b"COMMIT", None)])
         except Exception as exc:
             status = self.conn.info.transaction_status
             if status in (psycopg.pq.TransactionStatus.INERROR, psycopg.pq.TransactionStatus.INTRANS):
@@ -1197,11 +1250,15 @@ class Runtime:
         cur.execute(check, (top, gen, len(names), head[0]))
         insert_stored(cur, "postgres", stored, head[0], first=first)
         self.ledger.store_links(cur, links)
-        rows.speculative, rows.c = False, cur
-        rows.flush()
-        self._sequence_to(cur, positions[-1])
+
+        def row_changes() -> list[tuple[str, Sequence[Any] | None]]:   # made while the server runs the above
+            changes = Collect()
+            rows.speculative, rows.c = False, changes
+            rows.flush()
+            self._sequence_to(changes, positions[-1])
+            return changes.statements
         try:
-            self.reads.write_script(cur.statements)   # type: ignore[attr-defined]
+            self.reads.write_script(cur.statements, row_changes)   # type: ignore[attr-defined]
         except NotCommitted as exc:
             self._seen = None
             if is_lock_timeout(exc.args[0]):
