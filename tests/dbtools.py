@@ -6,7 +6,8 @@ insert events in an old shape, and to count rows independently of the code under
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Sequence
 
 from kyogikai.store import Location
 
@@ -105,3 +106,33 @@ def scenario_store(db: str, members: tuple[str, ...] = ()) -> dict[str, str]:
     path, ids = _SCENARIOS[key]
     CLI(db)("import-log", path)
     return dict(ids)
+
+
+def after_each_commit(app: Any, hook: Callable[[], None]) -> None:
+    """Call ``hook`` after each write transaction ``app`` commits: its read store's, and those of a
+    rebuild's writer process (SQLite), once the writer has made that COMMIT."""
+    reads = app.reads
+    original = type(reads).transaction
+
+    @contextmanager
+    def transaction(write: bool = True):
+        with original(reads, write) as rows:
+            yield rows
+        if write:
+            hook()
+    reads.transaction = transaction
+
+    make = app.runtime._writer
+
+    def writer():
+        w = make()
+        if w is not None:
+            commit = w.commit
+
+            def committed() -> None:
+                commit()
+                w.wait_committed(w.commits_sent)
+                hook()
+            w.commit = committed
+        return w
+    app.runtime._writer = writer

@@ -12,7 +12,6 @@ Two kinds of proof:
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import pytest
 
@@ -20,7 +19,7 @@ from kyogikai.app import Kyogikai
 
 from . import crashkit
 from .conftest import CLI
-from .dbtools import count_events, execute
+from .dbtools import after_each_commit, count_events, execute
 from .scenario import run_scenario
 
 
@@ -29,21 +28,15 @@ class Crash(BaseException):
 
 
 def crash_after(app: Kyogikai, commits: int) -> None:
-    """Make ``app``'s read store 'die' right after its ``commits``-th committed write transaction."""
-    reads = app.reads
-    original = type(reads).transaction
+    """Make ``app`` 'die' right after its ``commits``-th committed write transaction (its read
+    store's, or a rebuild's writer process's)."""
     seen = [0]
 
-    @contextmanager
-    def transaction(write: bool = True):
-        with original(reads, write) as rows:
-            yield rows
-        if write:
-            seen[0] += 1
-            if seen[0] == commits:
-                raise Crash()
-
-    reads.transaction = transaction  # type: ignore[method-assign]
+    def count() -> None:
+        seen[0] += 1
+        if seen[0] == commits:
+            raise Crash()
+    after_each_commit(app, count)
 
 
 @pytest.fixture(scope="module")

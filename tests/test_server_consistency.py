@@ -20,7 +20,6 @@ import random
 import re
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 
@@ -29,6 +28,7 @@ from kyogikai.dates import parse_period
 from kyogikai.domain.formats import Format
 
 from .conftest import CLI
+from .dbtools import after_each_commit
 from .test_feeds_support import ServeProcess, fetch, make_store
 
 AGENDA = 3
@@ -174,20 +174,6 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
         drop()
 
 
-@contextmanager
-def after_each_commit(app: Kyogikai, look):
-    reads = app.reads
-    original = type(reads).transaction
-
-    @contextmanager
-    def transaction(write: bool = True):
-        with original(reads, write) as rows:
-            yield rows
-        if write:
-            look()
-
-    reads.transaction = transaction  # type: ignore[method-assign]
-    yield
 
 
 def test_a_command_larger_than_a_batch_is_shown_whole_or_not_at_all(db):
@@ -217,8 +203,8 @@ def test_a_command_larger_than_a_batch_is_shown_whole_or_not_at_all(db):
     try:
         app = Kyogikai(db, actor="catcher")
         app.runtime.batch = 8
-        with after_each_commit(app, look):
-            app.sync()
+        after_each_commit(app, look)
+        app.sync()
         app.close()
     finally:
         reader.close()

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 
 import pytest
 
@@ -26,7 +25,7 @@ from kyogikai.projections.runtime import Dispatch
 
 from . import crashkit
 from .conftest import CLI
-from .dbtools import count_events, execute, is_sqlite, scenario_store
+from .dbtools import after_each_commit, count_events, execute, is_sqlite, scenario_store
 
 
 class Boom(Exception):
@@ -221,20 +220,6 @@ def test_a_killed_import_leaves_no_scratch_copy_and_all_or_nothing(db, tmp_path,
 
 # --- rebuild: old or new, never a mix --------------------------------------------------------------
 
-def after_each_commit(app: Kyogikai, hook) -> None:
-    reads = app.reads
-    original = type(reads).transaction
-
-    @contextmanager
-    def transaction(write: bool = True):
-        with original(reads, write) as rows:
-            yield rows
-        if write:
-            hook()
-
-    reads.transaction = transaction  # type: ignore[method-assign]
-
-
 def test_readers_see_complete_read_models_throughout_a_rebuild(db):
     scenario_store(db)
     with Kyogikai(db, actor="t") as k:
@@ -341,6 +326,81 @@ def test_feed_renderings_are_dropped_when_read_models_are_replaced(db):
     svc.fresh()
     assert svc.feed("all").body == good                  # the generation moved: rendered again
     svc.app.close()
+
+
+# --- SQLite: a rebuild's writes made by a process of its own ---------------------------------------
+
+def writers_made(monkeypatch) -> list:
+    """The writer processes rebuilds start (None where one wrote in its own process)."""
+    from kyogikai.projections.runtime import Runtime
+
+    made: list = []
+    original = Runtime._writer
+
+    def spy(self):
+        made.append(original(self))
+        return made[-1]
+    monkeypatch.setattr(Runtime, "_writer", spy)
+    return made
+
+
+def test_a_sqlite_rebuild_written_by_its_writer_process_equals_one_written_here(sqlite_url, monkeypatch):
+    """Many small pieces, so rows made in one piece are read in later ones: from the piece before
+    (kept), from what the writer committed (read here), or by asking the writer (find)."""
+    scenario_store(sqlite_url)
+    made = writers_made(monkeypatch)
+    with Kyogikai(sqlite_url, actor="t") as k:
+        k.sync()
+        live = k.runtime.dump()
+        k.runtime.batch, k.runtime.MAX_TRANSACTION = 2, 4
+        k.rebuild()
+        assert k.runtime.dump() == live
+    assert made[0] is not None and made[0].commits_sent > 5 and made[0].proc.returncode == 0
+    monkeypatch.setenv("KYOGIKAI_REBUILD_WRITER", "0")
+    with Kyogikai(sqlite_url, actor="t") as k:
+        k.runtime.batch, k.runtime.MAX_TRANSACTION = 2, 4
+        k.rebuild()
+        assert k.runtime.dump() == live
+    assert made[1] is None
+    assert tables_left(sqlite_url) == []
+
+
+@pytest.mark.parametrize("trouble", ["lease taken", "writer killed"])
+def test_a_sqlite_rebuild_whose_writer_fails_says_why_and_leaves_the_old_read_models(sqlite_url, monkeypatch, trouble):
+    """Another process took the rebuild for dead (dropped its lease), or the writer process died:
+    the rebuild stops with a one-line reason, and the read models are the old ones, complete."""
+    from kyogikai.store import StoreError
+
+    scenario_store(sqlite_url)
+    made = writers_made(monkeypatch)
+    with Kyogikai(sqlite_url, actor="t") as k:
+        k.sync()
+        live = k.runtime.dump()
+    app = Kyogikai(sqlite_url, actor="t")
+    app.runtime.batch, app.runtime.MAX_TRANSACTION = 2, 4
+    n = [0]
+
+    def trouble_at_the_second_commit() -> None:
+        n[0] += 1
+        if n[0] == 2 and trouble == "lease taken":
+            execute(sqlite_url, "DELETE FROM rm_positions WHERE projection LIKE '~rebuild%'")
+        elif n[0] == 2:
+            made[-1].proc.kill()
+            made[-1].proc.wait()
+    after_each_commit(app, trouble_at_the_second_commit)
+    with pytest.raises(StoreError) as err:
+        app.rebuild()
+    app.close()
+    message = str(err.value)
+    assert "\n" not in message
+    if trouble == "lease taken":
+        assert "dropped by another process" in message
+    else:
+        assert "writer process stopped" in message
+    assert made[-1].proc.returncode is not None
+    with Kyogikai(sqlite_url, actor="t") as k:
+        assert k.runtime.dump() == live
+    assert tables_left(sqlite_url) == []
 
 
 # --- PostgreSQL: one round trip for several statements ---------------------------------------------

@@ -23,6 +23,7 @@ its queries see one snapshot, as SQLite's WAL gives.
 from __future__ import annotations
 
 import gc
+import os
 import re
 import select
 import sqlite3
@@ -39,6 +40,7 @@ from ..ledger import TABLE as LEDGER_TABLE
 from ..ledger import Ledger
 from ..store import (CONFLICT, ConflictError, EventStore, Location, StoreError, insert_stored, is_lock_timeout,
                      lock_timeout, one_line, select_after)
+from .sqlite_writer import LEASE_LOST, SQLiteWriter, WriterFailed
 
 ProgressFn = Callable[[int, int], None]
 
@@ -187,6 +189,10 @@ def _matches(row: dict[str, Any], where: Sequence[tuple[str, Any]]) -> bool:
     return True
 
 
+REBUILD_LEASE_LOST = ("the rebuild's tables were dropped by another process (a rebuild silent for too long is "
+                      "taken for dead); run it again")
+
+
 class Speculation(Exception):
     """The write cannot be prepared before its transaction: it takes the ordinary path."""
 
@@ -255,6 +261,21 @@ class Deferred:
         return getattr(self.cur, name)
 
 
+class CommittedRows(SQLRows):
+    """Rows read on a connection of our own that sees what was committed: ``ready`` is called
+    before the first read (a rebuild waits there for its writer to have committed the pieces before)."""
+
+    def __init__(self, cursor: Any, ph: str, names: dict[str, str], ready: Callable[[], None]) -> None:
+        super().__init__(cursor, ph, names)
+        self.ready: Callable[[], None] | None = ready
+
+    def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
+        if self.ready is not None:
+            ready, self.ready = self.ready, None
+            ready()
+        return super().get(table, *key)
+
+
 class Collect:
     """A cursor that only collects what would be executed (for :meth:`PostgresReadStore.write_script`)."""
 
@@ -312,6 +333,18 @@ class CachedRows(SQLRows):
         self.whole: dict[str, dict[tuple, dict[str, Any]]] = {}
         self.indexes: dict[str, dict[tuple[str, ...], dict[tuple, list[dict[str, Any]]]]] = {}
         self.hooks: dict[Any, Callable[[], None]] = {}   # work put off until the next flush (``later``)
+        # where a row this transaction has not touched is read instead of ``cursor`` (a rebuild whose
+        # writes a writer process makes: what it committed, read here without waiting for it)
+        self.committed: SQLRows | None = None
+        self.previous: dict[tuple[str, tuple], Any] = {}   # the cache before next_generation()
+
+    def next_generation(self) -> None:
+        """Carried into the next transaction (a rebuild's next piece): the rows of this one stay
+        known for one more (``previous``), the resident tables for good; memory stays flat."""
+        self.flush()
+        self.previous, self.cache = self.cache, {}
+        self.finds.clear()
+        self.misses.clear()
 
     def later(self, key: Any, fn: Callable[[], None]) -> None:
         """Run ``fn`` before the next write of any buffered change (or ``settle``), once per ``key``
@@ -341,9 +374,13 @@ class CachedRows(SQLRows):
             return None if hit is None else hit.copy()
         k = (table.name, key)
         hit = self.cache.get(k, _MISSING)
+        if hit is _MISSING and self.previous:
+            hit = self.previous.get(k, _MISSING)
+            if hit is not _MISSING:
+                self.cache[k] = hit
         if hit is not _MISSING:
             return None if hit is _DELETED else hit.copy()
-        row = super().get(table, *key)
+        row = super().get(table, *key) if self.committed is None else self.committed.get(table, *key)
         self.cache[k] = _DELETED if row is None else row
         if len(key) == 1:
             self.misses.append((table, key[0]))
@@ -415,6 +452,7 @@ class CachedRows(SQLRows):
         self.flush()
         out = super().execute(sql, params)
         self.cache.clear()
+        self.previous = {}
         self.finds.clear()
         self.whole.clear()
         self.indexes.clear()
@@ -515,6 +553,7 @@ class SQLiteReadStore(ReadStore):
     _commits = 0   # write transactions committed on this connection (see data_version)
 
     def __init__(self, path: str) -> None:
+        self.path = path
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=lock_timeout(), check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
@@ -1460,14 +1499,22 @@ class Runtime:
                         tx.c.execute(stmt)
             tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
         position, done, total, indexed = 0, 0, None, False
+        writer = self._writer()
         try:
             for attempt in range(1000):
                 if progress and total is None:
                     total = self.store.max_position()
                 at_end = False
                 while not at_end:
-                    position, applied, at_end = self._piece(dispatch, names, lease, position, progress, total)
+                    position, applied, at_end = self._piece(dispatch, names, lease, position, progress, total, writer)
                     done += applied
+                if writer is not None:   # everything it was sent is committed before the swap reads it
+                    try:
+                        writer.sync()
+                    except WriterFailed as exc:
+                        raise self._writer_error(exc) from None
+                    writer.close()
+                    writer = None
                 if not indexed:   # the fresh tables are filled: their secondary indexes, each built at once
                     with self.reads.transaction() as tx:
                         for p in targets:
@@ -1479,6 +1526,8 @@ class Runtime:
                     return done
             raise StoreError("rebuild: readers kept the read models busy; nothing was replaced, try again")
         except BaseException:
+            if writer is not None:
+                writer.close()   # what it has not committed is rolled back
             try:   # best effort: a SIGKILL skips this, and a later rebuild drops the tables
                 with self.reads.transaction() as tx:
                     self._drop_shadow(tx, token)
@@ -1486,11 +1535,37 @@ class Runtime:
                 pass
             raise
 
+    def _writer(self) -> SQLiteWriter | None:
+        """SQLite: the process that runs the rebuild's writes (:mod:`.sqlite_writer`), or None to
+        write here (PostgreSQL's server already writes while we project; ``KYOGIKAI_REBUILD_WRITER=0``)."""
+        if not isinstance(self.reads, SQLiteReadStore) or os.environ.get("KYOGIKAI_REBUILD_WRITER") == "0":
+            return None
+        try:
+            return SQLiteWriter(self.reads.path, lock_timeout())
+        except OSError:   # pragma: no cover - no process to start: the writes are made here
+            return None
+
+    @staticmethod
+    def _writer_error(exc: WriterFailed) -> StoreError:
+        if str(exc) == LEASE_LOST:
+            return StoreError(REBUILD_LEASE_LOST)
+        return StoreError(f"rebuild: {exc}")
+
     def _piece(self, dispatch: "Dispatch", names: dict[str, str], lease: str, position: int,
-               progress: ProgressFn | None, total: int | None) -> tuple[int, int, bool]:
+               progress: ProgressFn | None, total: int | None,
+               writer: SQLiteWriter | None = None) -> tuple[int, int, bool]:
         """One piece of a rebuild, one transaction: the events after ``position`` applied to the fresh
         tables (``PIECE_SECONDS`` of projecting, ``MAX_TRANSACTION`` events, or to the log's end) and
-        the lease renewed.  Returns the new position, the events applied and whether the end was reached."""
+        the lease renewed.  Returns the new position, the events applied and whether the end was reached.
+
+        With a ``writer`` (SQLite), the transaction is the writer's: the rows, the lease and the
+        COMMIT are sent to it and not waited for (a read waits, and sees them), while the events are
+        read here, outside any transaction (the log only grows), and the next batch is applied."""
+        if writer is not None:
+            try:
+                return self._piece_sent(writer, dispatch, names, lease, position, progress, total)
+            except WriterFailed as exc:
+                raise self._writer_error(exc) from None
         done = 0
         with self.reads.transaction() as tx, self.reads.pipeline():
             rows = CachedRows(tx.c, tx.ph, names, resident=True)
@@ -1513,9 +1588,43 @@ class Runtime:
                 notes = self.store.decoded_after(tx.c, position, self.batch)
                 rows.flush()
             if tx.get(POSITIONS, lease) is None:
-                raise StoreError("the rebuild's tables were dropped by another process (a rebuild "
-                                 "silent for too long is taken for dead); run it again")
+                raise StoreError(REBUILD_LEASE_LOST)
             tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+        return position, done, at_end
+
+    def _piece_sent(self, writer: SQLiteWriter, dispatch: "Dispatch", names: dict[str, str], lease: str,
+                    position: int, progress: ProgressFn | None, total: int | None) -> tuple[int, int, bool]:
+        """:meth:`_piece` with its writes sent to ``writer``."""
+        done = 0
+        writer.send(("begin",))
+        rows = writer.rows
+        if rows is None:
+            rows = writer.rows = CachedRows(writer.cursor(), "?", names, resident=True)
+        else:   # this piece's and the last piece's rows are known here, the resident tables too
+            rows.next_generation()
+        started = time.monotonic()
+        with self.reads.statement() as rd:
+            # a row neither this piece nor the last one touched is as the pieces before left it:
+            # once the writer has committed those, read here (find and raw SQL ask the writer)
+            before_last = writer.commits_sent - 1
+            rows.committed = CommittedRows(rd.c, "?", names, lambda: writer.wait_committed(before_last))
+            notes = self.store.decoded_after(rd.c, position, self.batch)
+            while True:
+                for _, e in notes:
+                    dispatch.apply(e, rows)
+                if notes:
+                    position = notes[-1][0]
+                    if progress and total:
+                        progress(min(position, total), total)
+                done += len(notes)
+                at_end = len(notes) < self.batch
+                rows.flush()   # sent: the writer writes them while the next batch is applied
+                if at_end or done >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
+                    break
+                notes = self.store.decoded_after(rd.c, position, self.batch)
+            rows.committed = None
+        writer.send(("lease", f"UPDATE {POSITIONS.name} SET position = ? WHERE projection = ?", [int(time.time()), lease]))
+        writer.commit()
         return position, done, at_end
 
     def _swap(self, dispatch: "Dispatch", names: dict[str, str], lease: str, position: int,
