@@ -5,12 +5,13 @@
     options: --json FILE (default benchmarks/results.json), --pg URL (default the local server),
              --no-pg, --no-server, --seed N, --only import,rebuild,commands,cli,report-import,reads,memory
 
-Goals (ratio = ours / baseline):
-  bulk import ≥ 0.25 of raw sqlite3 executemany; rebuild ≥ 0.5 of raw read + JSON decode;
-  command rate ≥ 0.5 of a raw single-row insert transaction; CLI process ≤ 1.5× python -c importing
-  the same libraries; report and feed at the large log ≤ 1.2× the small; feed server ≥ 0.5× nginx
-  (200 and 304); the same import/rebuild/command figures on PostgreSQL against psycopg; rebuild
-  peak memory at the large size ≤ 300 MB; importing the reference annual report (whole process)
+Goals (ratio = ours / baseline; issue 15's targets where it set them, issue 6's elsewhere):
+  bulk import ≥ 0.25 of raw sqlite3 executemany; rebuild ≥ 0.15 of raw read + JSON decode;
+  command rate ≥ 0.3 of a raw single-row insert transaction (on PostgreSQL also a median ≤ 8 ms);
+  CLI process ≤ 1.5× python -c importing the same libraries; report and feed at the large log
+  ≤ 1.2× the small; feed server ≥ 0.5× nginx (200 and 304; for /feeds/all.ics 200s ≥ 0.3); the
+  same import/rebuild/command figures on PostgreSQL against psycopg; rebuild peak memory at the
+  large size ≤ 300 MB and flat in log size; importing the reference annual report (whole process)
   ≤ 1.5× a plain `kyogikai meetings` listing of the same store.
 """
 
@@ -128,7 +129,7 @@ def bench_rebuild(db: str, n: int, kind: str, raw_read: Callable[[], int]) -> No
     t = time.perf_counter()
     count = raw_read()
     base = count / (time.perf_counter() - t)
-    record(f"rebuild all read models ({kind}, {n:,} events)", ours, base, "events/s", ">=", 0.5,
+    record(f"rebuild all read models ({kind}, {n:,} events)", ours, base, "events/s", ">=", 0.15,
            "ours: every read model dropped and rebuilt from the log; baseline: SELECT every stored event + json.loads")
 
 
@@ -162,8 +163,11 @@ def bench_commands(db: str, kind: str, raw_insert: Callable[[int], list[float]],
     p99 = sorted(lat)[int(0.99 * (len(lat) - 1))]
     bp99 = sorted(base)[int(0.99 * (len(base) - 1))]
     record(f"command rate ({kind}; median {ours_med * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms)", 1 / ours_med, 1 / base_med,
-           "cmd/s", ">=", 0.5, f"ours: add an agenda item through the application with every read model caught up; "
+           "cmd/s", ">=", 0.3, f"ours: add an agenda item through the application with every read model caught up; "
            f"baseline: one-row insert transaction (median {base_med * 1e3:.3f} ms, p99 {bp99 * 1e3:.3f} ms)")
+    if kind == "postgres":
+        record("command median (postgres) against 8 ms", ours_med * 1e3, 8.0, "ms", "<=", 1.0,
+               "issue 15: a command's median on PostgreSQL at most 8 ms")
 
 
 def sqlite_raw_insert(directory: Path) -> Callable[[int], list[float]]:
@@ -275,18 +279,20 @@ def feed_reader() -> Callable[[Kyogikai], Any]:
 def bench_memory(db: str, n: int) -> None:
     # VmHWM (the kernel's high-water mark of this process image): ru_maxrss would carry over the
     # memory of the forking benchmark process, which holds the whole workload.
-    code = ("import sys\n"
+    # On SQLite the rebuild's writes are made by a writer process (projections/sqlite_writer.py): its
+    # peak (ru_maxrss of the waited-for children) is added, as if both peaked at the same moment.
+    code = ("import resource, sys\n"
             "def hwm():\n"
             "    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))\n"
             "from kyogikai.app import Kyogikai\n"
             "before = hwm()\n"
             "app = Kyogikai(sys.argv[1], actor='bench'); app.rebuild()\n"
-            "print(before, hwm())")
+            "print(before, hwm(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code, db], check=True, capture_output=True, text=True).stdout.split()
-    before, peak = int(out[0]) / 1024, int(out[1]) / 1024
-    record(f"rebuild peak memory ({n:,} events)", peak, 300.0, "MB", "<=", 1.0,
-           f"peak resident memory (VmHWM) of a process that rebuilds every read model (imports alone: {before:.0f} MB); "
-           "goal 300 MB")
+    before, own, writer = int(out[0]) / 1024, int(out[1]) / 1024, int(out[2]) / 1024
+    record(f"rebuild peak memory ({n:,} events)", own + writer, 300.0, "MB", "<=", 1.0,
+           f"peak resident memory (VmHWM) of a process that rebuilds every read model ({own:.0f} MB; imports alone: "
+           f"{before:.0f} MB) plus its writer process's ({writer:.0f} MB); goal 300 MB")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------
