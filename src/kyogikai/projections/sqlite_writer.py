@@ -37,15 +37,18 @@ class WriterFailed(Exception):
 
 def serve(path: str, timeout: float, inp: Any, out: Any) -> None:
     """The writer's loop: requests from ``inp`` until ``close`` or its end."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    error: str | None = None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error as exc:   # answered to the first read, sync or COMMIT
+        conn, error = sqlite3.connect(":memory:"), f"cannot open {path}: {exc}"
     cur = conn.cursor()
 
     def answer(message: tuple) -> None:
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
-    error: str | None = None
     try:
         while True:
             try:
@@ -222,7 +225,13 @@ class WriterCursor:
 
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the rebuild's to handle: it closes us
-    serve(sys.argv[1], float(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
+    try:
+        serve(sys.argv[1], float(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
+    except (BrokenPipeError, EOFError, KeyboardInterrupt):   # the rebuild is gone: nothing to tell
+        sys.exit(1)
+    except Exception as exc:   # the rebuild says the writer stopped; this line says why
+        print(f"kyogikai rebuild writer: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
