@@ -32,7 +32,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -147,7 +147,11 @@ def sqlite_raw_read(path: str) -> Callable[[], int]:
 
 # --- commands --------------------------------------------------------------------------------------
 
-def bench_commands(db: str, kind: str, raw_insert: Callable[[int], list[float]], k: int = 200) -> None:
+def bench_commands(db: str, kind: str, raw_insert: Callable[[int], Iterator[float]], k: int = 200) -> None:
+    """Our command and the baseline's transaction alternate, one each in turn, so that both meet the
+    machine in the same state (on a shared machine its speed drifts within seconds)."""
+    base: list[float] = []
+    raw = raw_insert(k)
     with Kyogikai(db, actor="bench") as app:
         app.sync()
         ids = [r[0] for r in app.query("SELECT id FROM rm_meetings WHERE status = 'held' AND kind = 'meeting' "
@@ -158,7 +162,8 @@ def bench_commands(db: str, kind: str, raw_insert: Callable[[int], list[float]],
             t = time.perf_counter()
             app.add_agenda(mid, [f"追加議題{i}"])
             lat.append(time.perf_counter() - t)
-    base = raw_insert(k)
+            base.append(next(raw))
+    raw.close()
     ours_med, base_med = statistics.median(lat), statistics.median(base)
     p99 = sorted(lat)[int(0.99 * (len(lat) - 1))]
     bp99 = sorted(base)[int(0.99 * (len(base) - 1))]
@@ -170,22 +175,22 @@ def bench_commands(db: str, kind: str, raw_insert: Callable[[int], list[float]],
                "issue 15: a command's median on PostgreSQL at most 8 ms")
 
 
-def sqlite_raw_insert(directory: Path) -> Callable[[int], list[float]]:
-    def run(k: int) -> list[float]:
+def sqlite_raw_insert(directory: Path) -> Callable[[int], Iterator[float]]:
+    def run(k: int) -> Iterator[float]:   # one transaction's time per next()
         c = sqlite3.connect(fresh_sqlite(directory, "raw-cmd.sqlite"), isolation_level=None)
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("CREATE TABLE t (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, "
                   "PRIMARY KEY (originator_id, originator_version))")
-        out = []
         payload = b'{"text":"\xe8\xbf\xbd\xe5\x8a\xa0\xe8\xad\xb0\xe9\xa1\x8c","actor":"bench"}'
-        for i in range(k):
-            t = time.perf_counter()
-            c.execute("BEGIN")
-            c.execute("INSERT INTO t VALUES (?,?,?,?)", (uuid.uuid4().hex, i, "kyogikai:AgendaItemAdded:v1", payload))
-            c.execute("COMMIT")
-            out.append(time.perf_counter() - t)
-        c.close()
-        return out
+        try:
+            for i in range(k):
+                t = time.perf_counter()
+                c.execute("BEGIN")
+                c.execute("INSERT INTO t VALUES (?,?,?,?)", (uuid.uuid4().hex, i, "kyogikai:AgendaItemAdded:v1", payload))
+                c.execute("COMMIT")
+                yield time.perf_counter() - t
+        finally:
+            c.close()
     return run
 
 
@@ -331,16 +336,14 @@ def pg_bench(url: str, events: list, small_events: list) -> None:
                 n += 1
         return n
 
-    def raw_single(k: int) -> list[float]:
-        out = []
+    def raw_single(k: int) -> Iterator[float]:   # one transaction's time per next()
         with conn() as c:
             for i in range(k):
                 t = time.perf_counter()
                 with c.transaction():
                     c.execute(f'INSERT INTO "{raw_schema}".stored_events (originator_id, originator_version, topic, state) '
                               'VALUES (%s, %s, %s, %s)', (uuid.uuid4(), 1, "kyogikai:AgendaItemAdded:v1", b"{}"))
-                out.append(time.perf_counter() - t)
-        return out
+                yield time.perf_counter() - t
 
     import_schemas: list[str] = []
 
@@ -353,7 +356,7 @@ def pg_bench(url: str, events: list, small_events: list) -> None:
         if WANT("rebuild"):
             bench_rebuild(db, len(events), "postgres", raw_read)
         if WANT("commands"):
-            bench_commands(db, "postgres", raw_single, k=100)
+            bench_commands(db, "postgres", raw_single, k=200)
         if WANT("report-import"):
             bench_report_import("postgres", fresh_schema)
     finally:

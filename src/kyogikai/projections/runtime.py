@@ -57,9 +57,19 @@ class Table:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key_of", _key_getter(self.key))
+        object.__setattr__(self, "statements", {})
 
     key_of: Callable[[dict[str, Any]], tuple] = field(init=False, repr=False, compare=False)
     """A row's key (its ``key`` columns' values, as a tuple)."""
+    statements: dict[tuple, str] = field(init=False, repr=False, compare=False)
+    """Its statements as SQLRows makes them, by (what, placeholder, the name written): made once."""
+
+
+def _remember(table: Table, which: tuple, sql: str) -> str:
+    if len(table.statements) > 64:   # a long-lived process's rebuilds each write under new names
+        table.statements.clear()
+    table.statements[which] = sql
+    return sql
 
 
 def _key_getter(key: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
@@ -89,7 +99,6 @@ class SQLRows:
 
     def __init__(self, cursor: Any, ph: str, names: dict[str, str] | None = None) -> None:
         self.c, self.ph = cursor, ph
-        self._sql: dict[tuple, str] = {}
         self.names = names or {}   # table name -> the table actually written (a rebuild's fresh tables)
 
     def _t(self, table: Table) -> str:
@@ -101,29 +110,32 @@ class SQLRows:
         return dict(zip(table.columns, values))
 
     def get(self, table: Table, *key: Any) -> dict[str, Any] | None:
-        sql = self._sql.get(("get", table.name))
+        which = ("get", self.ph, self._t(table))
+        sql = table.statements.get(which)
         if sql is None:
             where = " AND ".join(f"{k}={self.ph}" for k in table.key)
-            sql = self._sql[("get", table.name)] = f"SELECT {', '.join(table.columns)} FROM {self._t(table)} WHERE {where}"
+            sql = _remember(table, which, f"SELECT {', '.join(table.columns)} FROM {self._t(table)} WHERE {where}")
         self.c.execute(sql, key)
         return self._row(table, self.c.fetchone())
 
     def _put_sql(self, table: Table) -> str:
         """One row's upsert."""
-        sql = self._sql.get(("put", table.name))
+        which = ("put", self.ph, self._t(table))
+        sql = table.statements.get(which)
         if sql is None:
-            sql = self._sql[("put", table.name)] = self._upsert(table, f"VALUES ({', '.join([self.ph] * len(table.columns))})")
+            sql = _remember(table, which, self._upsert(table, f"VALUES ({', '.join([self.ph] * len(table.columns))})"))
         return sql
 
     def _put_columns_sql(self, table: Table) -> str:
         """PostgreSQL: many rows in one upsert, each column an array parameter (``unnest``): one
         statement to send and plan instead of one per row, so the client hands the rows over in a
         fraction of the time and, in a pipeline, goes on while the server writes them (a rebuild)."""
-        sql = self._sql.get(("put_columns", table.name))
+        which = ("put_columns", self.ph, self._t(table))
+        sql = table.statements.get(which)
         if sql is None:
             # %b: arrays sent in binary (no text escaping of each value on the client)
             arrays = ", ".join(f"%b::{'text' if t == 'text' else 'bigint'}[]" for t in table.columns.values())
-            sql = self._sql[("put_columns", table.name)] = self._upsert(table, f"SELECT * FROM unnest({arrays})")
+            sql = _remember(table, which, self._upsert(table, f"SELECT * FROM unnest({arrays})"))
         return sql
 
     def _upsert(self, table: Table, rows: str) -> str:
@@ -259,6 +271,31 @@ class Deferred:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.cur, name)
+
+
+class _LazyCursor:
+    """A cursor made on first use (a command sent at once most often reads nothing here)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make, self._cur = make, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._cur is None:
+            self._cur = self._make()
+        return getattr(self._cur, name)
+
+    def close(self) -> None:
+        if self._cur is not None:
+            self._cur.close()
+
+
+@dataclass
+class _Dumped:
+    """A statement ready to send, as psycopg's PostgresQuery holds one (PostgresReadStore._convert)."""
+    query: bytes
+    params: Any
+    types: Any
+    formats: Any
 
 
 class CommittedRows(SQLRows):
@@ -626,7 +663,7 @@ class PostgresReadStore(ReadStore):
                                         autocommit=True, prepare_threshold=None)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {location.describe()}: {one_line(exc)}") from None
-        self._seen_sql, self._prepared_sql, self._prepares = set(), {}, 0
+        self._seen_sql, self._prepared_sql, self._prepares, self._converted = set(), {}, 0, {}
 
     _open: SQLRows | None = None
     _committed = False
@@ -634,6 +671,7 @@ class PostgresReadStore(ReadStore):
     _prepared_sql: dict[tuple, bytes]  # ... and those prepared, with their names
     _prepares: int                     # names given (never reused: a failed PREPARE's included)
     _tx: Any = None                    # psycopg's Transformer of this connection (script's dumpers and loaders)
+    _converted: dict[bytes, tuple]     # statement text -> its $n text and the formats its values want
     # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
     # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
     prefetch: bytes | None = None
@@ -687,8 +725,11 @@ class PostgresReadStore(ReadStore):
         if self._open is not None:
             yield SQLRows(self._open.c, "%s")
             return
-        with self.conn.cursor() as cur:   # autocommit: the statement is its own snapshot
+        cur = _LazyCursor(self.conn.cursor)   # autocommit: the statement is its own snapshot
+        try:
             yield SQLRows(cur, "%s")
+        finally:
+            cur.close()
 
     _CONTROL = (b"BEGIN", b"COMMIT", b"ROLLBACK")
 
@@ -730,17 +771,27 @@ class PostgresReadStore(ReadStore):
         return self._tx
 
     def _convert(self, tx: Any, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> list[tuple[bytes, Any]]:
-        """Each statement's text, and its values dumped (psycopg's own %s → $n conversion)."""
+        """Each statement's text, and its values dumped: the first time a text is seen by psycopg's
+        own %s → $n conversion, then from what that gave (the $n text and the formats wanted),
+        straight to psycopg's dumpers."""
         from psycopg._queries import PostgresQuery
 
-        queries = []
+        queries: list[tuple[bytes, Any]] = []
+        known = self._converted
         for sql, params in statements:
             text = sql if isinstance(sql, bytes) else sql.encode()
             if params is None and (b"%" not in text or text.startswith(self._CONTROL)):
                 queries.append((text, None))
                 continue
+            hit = known.get(text) if params is not None else None
+            if hit is not None and len(params) == len(hit[1]):   # type: ignore[arg-type]
+                values = tx.dump_sequence(params, hit[1])
+                queries.append((text, _Dumped(hit[0], values, tx.types or (), tx.formats)))
+                continue
             q = PostgresQuery(tx)
             q.convert(text, params)
+            if params is not None and q._order is None and len(known) < 1024:   # positional %s only
+                known[text] = (q.query, q._want_formats)
             queries.append((text, q))
         return queries
 
@@ -1197,17 +1248,22 @@ class Runtime:
         if self._unit is not None or getattr(self.reads, "_open", None) is not None or not self._prepared \
                 or not self.ledger or not self.ledger._ready:
             return None
-        tables = list(self._by_id.values())
-        state = self._state_sql()[len("SELECT "):]
-        sql = (f"SELECT '~', json_build_array({state}, (SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC "
-               "LIMIT 1))::text")
-        for t in tables:
-            sql += f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = %s"
-        refs = list(self._refs.values())
-        for source, column, t in refs:   # rows the aggregate's rows refer to
-            sql += (f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = "
-                    f"(SELECT {column} FROM {source.name} WHERE {source.key[0]} = %s)")
+        tables, refs = list(self._by_id.values()), list(self._refs.values())
+        shape = (tuple(t.name for t in tables), tuple(self._refs))
+        if self._prefetch_sql is None or self._prefetch_sql[0] != shape:   # made again only when _learn learnt more
+            state = self._state_sql()[len("SELECT "):]
+            sql = (f"SELECT '~', json_build_array({state}, (SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC "
+                   "LIMIT 1))::text")
+            for t in tables:
+                sql += f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = %s"
+            for source, column, t in refs:   # rows the aggregate's rows refer to
+                sql += (f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = "
+                        f"(SELECT {column} FROM {source.name} WHERE {source.key[0]} = %s)")
+            self._prefetch_sql = (shape, sql)
+        sql = self._prefetch_sql[1]
         return sql, [str(id)] * (len(tables) + len(refs)), lambda got: self._saw(got, tables, str(id))
+
+    _prefetch_sql: tuple[tuple, str] | None = None
 
     def _saw(self, got: list[tuple], tables: list[Table], id: str) -> None:
         import json
@@ -1255,18 +1311,20 @@ class Runtime:
     def _write_at_once(self, stored: Sequence[Any], events: Sequence[Any]) -> list[int] | None:
         """PostgreSQL: a command's whole transaction in one round trip, when the log is where this
         process last saw it.  The events are applied to the read models before the transaction, from
-        rows known at that state (read then or since, outside a transaction); then BEGIN, the lock, a
-        check that the log, the chain head and the read-model generation are still at that state
-        (otherwise the statement fails), the events, their chain records, the row changes, the
-        positions and COMMIT go as one message (PostgresReadStore.write_script).  Anything unexpected — the check failing, a query
-        after a change, a conflict — rolls back and returns None: the ordinary path then decides."""
+        rows known at that state (read then or since, outside a transaction); then BEGIN, the lock,
+        the events and their chain records at the positions after the ones seen (taken meanwhile:
+        the statement fails), the row changes, the positions moved on with a check that every read
+        model stood at the position seen and the generation is the one seen (otherwise the
+        statement fails), and COMMIT go as one message (PostgresReadStore.write_script).  Anything
+        unexpected — a check failing, a query after a change, a conflict — rolls back and returns
+        None: the ordinary path then decides."""
         seen = self._seen
         if seen is None or not self.ledger or not self.ledger._ready:
             return None
         top, gen, head = seen["top"], seen["gen"], seen["head"]
         with self.reads.statement() as rd:
             rows = CachedRows(rd.c, rd.ph)
-            rows.cache = dict(seen["cache"])
+            rows.previous = seen["cache"]   # read, not copied: merged into once the write is committed
             rows.finds = {k: dict(v) for k, v in seen["finds"].items()}
             rows.speculative = True
             try:
@@ -1280,21 +1338,18 @@ class Runtime:
         first = max(top, head[0]) + 1
         positions = list(range(first, first + len(stored)))
         links = self.ledger.links(list(zip(positions, stored)), head)
-        for p in self.projections:
-            rows.put(POSITIONS, {"projection": p.NAME, "version": p.VERSION, "position": positions[-1]})
-        names = [p.NAME for p in self.projections]
-        check = (f"SELECT 1 / (CASE WHEN ({self._state_sql()[len('SELECT '):]}) = (%s, %s, %s, %s) "
-                 "THEN 1 ELSE 0 END)")
         cur = Collect()
-        cur.execute(check, (top, gen, len(names), head[0]))
-        insert_stored(cur, "postgres", stored, head[0], first=first)
-        self.ledger.store_links(cur, links)
+        insert_stored(cur, "postgres", stored, head[0], first=first)   # a position taken meanwhile: fails
+        self.ledger.store_links(cur, links)                            # so does a chain record's
 
         def row_changes() -> list[tuple[str, Sequence[Any] | None]]:   # made while the server runs the above
             changes = Collect()
             rows.speculative, rows.c = False, changes
             rows.flush()
-            self._sequence_to(changes, positions[-1])
+            # the positions moved on, and the check that the state was the one seen: every read model
+            # at the log position seen, the same generation (no rebuild swapped the tables meanwhile)
+            changes.execute(self._MOVE_ON, (positions[-1], [p.NAME for p in self.projections], top,
+                                            len(self.projections), gen, positions[-1]))
             return changes.statements
         try:
             self.reads.write_script(cur.statements, row_changes)   # type: ignore[attr-defined]
@@ -1303,9 +1358,21 @@ class Runtime:
             if is_lock_timeout(exc.args[0]):
                 raise exc.args[0] from None
             return None
+        known = seen["cache"]
+        known.update(rows.cache)
         self._seen = {"top": positions[-1], "gen": gen, "head": (links[-1][0], links[-1][2]),
-                      "cache": rows.cache if len(rows.cache) <= self.SEEN_ROWS else {}, "finds": rows.finds}
+                      "cache": known if len(known) <= self.SEEN_ROWS else {}, "finds": rows.finds}
         return positions
+
+    # PostgreSQL, the end of a command sent at once (_write_at_once): fails (division by zero) unless
+    # every read model stood at the position seen and the generation is the one seen; and the
+    # position sequence follows (see _sequence_to)
+    _MOVE_ON = (f"WITH moved AS (UPDATE {POSITIONS.name} SET position = %s WHERE projection = ANY(%s) "
+                "AND position = %s RETURNING 1) "
+                "SELECT 1 / (CASE WHEN (SELECT COUNT(*) FROM moved) = %s AND "
+                f"COALESCE((SELECT position FROM {POSITIONS.name} WHERE projection = '{GENERATION}'), 0) = %s "
+                "THEN 1 ELSE 0 END), "
+                "setval(pg_get_serial_sequence('stored_events', 'notification_id'), %s)")
 
     def _sequence_to(self, cur: Any, last: int) -> None:
         """PostgreSQL: keep the position sequence at the last position we gave (a writer that lets the
