@@ -1254,10 +1254,12 @@ class Runtime:
             state = self._state_sql()[len("SELECT "):]
             sql = (f"SELECT '~', json_build_array({state}, (SELECT hash FROM {LEDGER_TABLE} ORDER BY position DESC "
                    "LIMIT 1))::text")
+            def values(t: Table) -> str:   # a row as a JSON array of its columns, in their order
+                return f"json_build_array({', '.join('x.' + c for c in t.columns)})::text"
             for t in tables:
-                sql += f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = %s"
+                sql += f" UNION ALL SELECT '{t.name}', {values(t)} FROM {t.name} x WHERE {t.key[0]} = %s"
             for source, column, t in refs:   # rows the aggregate's rows refer to
-                sql += (f" UNION ALL SELECT '{t.name}', row_to_json(x)::text FROM {t.name} x WHERE {t.key[0]} = "
+                sql += (f" UNION ALL SELECT '{t.name}', {values(t)} FROM {t.name} x WHERE {t.key[0]} = "
                         f"(SELECT {column} FROM {source.name} WHERE {source.key[0]} = %s)")
             self._prefetch_sql = (shape, sql)
         sql = self._prefetch_sql[1]
@@ -1278,16 +1280,19 @@ class Runtime:
         if seen is None or (seen["top"], seen["gen"], seen["head"]) != (top, gen, head) \
                 or len(seen["cache"]) > self.SEEN_ROWS:
             seen = self._seen = {"top": top, "gen": gen, "head": head, "cache": {}, "finds": {}}
+        by_name = {t.name: t for t in tables}
+        by_name.update((t.name, t) for _, _, t in self._refs.values())
         found: dict[str, list[dict[str, Any]]] = {}
         for name, text in got:
             if name != "~":
-                found.setdefault(name, []).append(json.loads(text))
+                found.setdefault(name, []).append(dict(zip(by_name[name].columns, json.loads(text))))
+        cache = seen["cache"]
         for t in tables:   # the aggregate's rows, absent ones too
-            row = next((r for r in found.get(t.name, []) if r.get(t.key[0]) == id), None)
-            seen["cache"][(t.name, (id,))] = _DELETED if row is None else {c: row.get(c) for c in t.columns}
+            row = next((r for r in found.get(t.name, []) if r[t.key[0]] == id), None)
+            cache[(t.name, (id,))] = _DELETED if row is None else row
         for _, _, t in self._refs.values():   # the rows they refer to, where found
             for row in found.get(t.name, []):
-                seen["cache"][(t.name, (row.get(t.key[0]),))] = {c: row.get(c) for c in t.columns}
+                cache[(t.name, (row[t.key[0]],))] = row
 
     def _learn(self, rows: CachedRows, events: Sequence[Any]) -> None:
         """Remember which tables projections read by the written aggregate's id, and which rows they
