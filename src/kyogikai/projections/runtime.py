@@ -1563,15 +1563,22 @@ class Runtime:
         token = uuid.uuid4().hex[:10]
         names = {t.name: f"{t.name}__r{token}" for p in targets for t in p.TABLES}
         lease = self.LEASE + token
-        with self.reads.transaction() as tx:
-            self._drop_abandoned(tx)
-            for p in targets:
-                for t in p.TABLES:
-                    for stmt in ddl(t, self.reads.int_type, names[t.name], indexes=False):
-                        tx.c.execute(stmt)
-            tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
-        position, done, total, indexed = 0, 0, None, False
         writer = self._writer()
+        try:
+            # with a writer process, the secondary indexes are made with the tables and kept as rows
+            # come (the writer's work, beside ours); else built once the tables are filled (one sort each)
+            with self.reads.transaction() as tx:
+                self._drop_abandoned(tx)
+                for p in targets:
+                    for t in p.TABLES:
+                        for stmt in ddl(t, self.reads.int_type, names[t.name], f"_{token}", indexes=writer is not None):
+                            tx.c.execute(stmt)
+                tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            raise
+        position, done, total, indexed = 0, 0, None, writer is not None
         try:
             for attempt in range(1000):
                 if progress and total is None:
@@ -1587,7 +1594,7 @@ class Runtime:
                         raise self._writer_error(exc) from None
                     writer.close()
                     writer = None
-                if not indexed:   # the fresh tables are filled: their secondary indexes, each built at once
+                if not indexed:   # the fresh tables are filled: their secondary indexes
                     with self.reads.transaction() as tx:
                         for p in targets:
                             for t in p.TABLES:
