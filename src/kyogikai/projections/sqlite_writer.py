@@ -20,12 +20,12 @@ a rebuild killed half-way leaves its fresh tables, which the next rebuild drops.
 from __future__ import annotations
 
 import os
-import pickle
-import signal
 import sqlite3
-import subprocess
 import sys
 from typing import Any, Iterable, Sequence
+
+# pickle, subprocess and signal are imported where used: every CLI process imports this module
+# (through the runtime), and only a rebuild needs them
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 LEASE_LOST = "lease lost"   # the answer when a lease renewal found no lease row
@@ -37,6 +37,8 @@ class WriterFailed(Exception):
 
 def serve(path: str, timeout: float, inp: Any, out: Any) -> None:
     """The writer's loop: requests from ``inp`` until ``close`` or its end."""
+    import pickle
+
     error: str | None = None
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
@@ -103,6 +105,10 @@ class SQLiteWriter:
     PIPE_BYTES = 1 << 20   # the pipe to the writer holds a piece's rows (Linux: up to pipe-max-size)
 
     def __init__(self, path: str, timeout: float) -> None:
+        import pickle
+        import subprocess
+
+        self._pickle, self._subprocess = pickle, subprocess
         # this file run as a script, isolated (-I): it needs nothing but the standard library
         self.proc = subprocess.Popen([sys.executable, "-I", os.path.abspath(__file__), path, repr(timeout)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -130,15 +136,15 @@ class SQLiteWriter:
 
     def send(self, request: tuple) -> None:
         try:
-            self.proc.stdin.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            self.proc.stdin.write(self._pickle.dumps(request, protocol=self._pickle.HIGHEST_PROTOCOL))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError, ValueError) as exc:
             raise WriterFailed(f"the rebuild's writer process stopped ({exc})") from None
 
     def _read(self) -> tuple:
         try:
-            return pickle.load(self.proc.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            return self._pickle.load(self.proc.stdout)
+        except (EOFError, OSError, self._pickle.UnpicklingError) as exc:
             raise WriterFailed(f"the rebuild's writer process stopped ({exc or 'no answer'})") from None
 
     def _answer(self) -> tuple:
@@ -182,7 +188,7 @@ class SQLiteWriter:
                 pass
         try:
             self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:   # pragma: no cover - a writer stuck in the database
+        except self._subprocess.TimeoutExpired:   # pragma: no cover - a writer stuck in the database
             self.proc.kill()
             self.proc.wait()
 
@@ -224,6 +230,8 @@ class WriterCursor:
 
 
 def main() -> None:
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the rebuild's to handle: it closes us
     try:
         serve(sys.argv[1], float(sys.argv[2]), sys.stdin.buffer, sys.stdout.buffer)
