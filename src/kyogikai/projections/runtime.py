@@ -670,7 +670,6 @@ class PostgresReadStore(ReadStore):
     _seen_sql: set[tuple]            # per connection (set in __init__): statements sent once
     _prepared_sql: dict[tuple, bytes]  # ... and those prepared, with their names
     _prepares: int                     # names given (never reused: a failed PREPARE's included)
-    _tx: Any = None                    # psycopg's Transformer of this connection (script's dumpers and loaders)
     _converted: dict[bytes, tuple]     # statement text -> its $n text and the formats its values want
     # a parameterless query sent in the same round trip as BEGIN and the lock of the next write
     # transaction; its rows are left in ``prefetched`` (Runtime.write: positions and chain head)
@@ -760,15 +759,15 @@ class PostgresReadStore(ReadStore):
             return self._pipeline(tx, queries, on_rows or {})
 
     def _transformer(self) -> Any:
-        """psycopg's Transformer of this connection, one for every round trip (its dumpers and loaders
-        are looked up once)."""
+        """A psycopg Transformer for one round trip.  Not one kept per connection: that saved ~20 µs
+        a command, but concurrent commands on PostgreSQL (one process, a thread and a connection
+        each) then left a pipeline half sent about one run in four, the server waiting for the rest
+        of a message while holding the write lock (tests/test_answers.py, answers at the same time)."""
         from psycopg.adapt import Transformer
 
-        if self._tx is None or self._tx.connection is not self.conn:
-            self._tx = Transformer(self.conn)
         if len(self._seen_sql) > 10_000:   # statements whose text varies: forget the ones seen once
             self._seen_sql.clear()
-        return self._tx
+        return Transformer(self.conn)
 
     def _convert(self, tx: Any, statements: Sequence[tuple[str | bytes, Sequence[Any] | None]]) -> list[tuple[bytes, Any]]:
         """Each statement's text, and its values dumped: the first time a text is seen by psycopg's
@@ -902,9 +901,16 @@ class PostgresReadStore(ReadStore):
 
     @staticmethod
     def _result(pg: Any) -> Any:
-        """The next result of a pipeline; a lost connection is psycopg's OperationalError."""
+        """The next result of a pipeline; a lost connection is psycopg's OperationalError.
+
+        Waited for in ``select`` (which lets other threads run), never in libpq's ``PQgetResult``,
+        which blocks holding Python's lock: a thread waiting there for the write lock kept the
+        thread that held it from sending the rest of its transaction, until the lock timeout."""
         import psycopg
 
+        while pg.is_busy():
+            select.select([pg.socket], [], [])
+            pg.consume_input()
         res = pg.get_result()
         if res is None:
             raise psycopg.OperationalError(f"the connection to the server was lost: "
