@@ -759,10 +759,9 @@ class PostgresReadStore(ReadStore):
             return self._pipeline(tx, queries, on_rows or {})
 
     def _transformer(self) -> Any:
-        """A psycopg Transformer for one round trip.  Not one kept per connection: that saved ~20 µs
-        a command, but concurrent commands on PostgreSQL (one process, a thread and a connection
-        each) then left a pipeline half sent about one run in four, the server waiting for the rest
-        of a message while holding the write lock (tests/test_answers.py, answers at the same time)."""
+        """A psycopg Transformer for one round trip.  Not one kept per connection (~20 µs a command
+        less): values are dumped outside the connection's lock, and a Transformer holds the types
+        and formats of the last values it dumped, so two threads sharing a read store would mix them."""
         from psycopg.adapt import Transformer
 
         if len(self._seen_sql) > 10_000:   # statements whose text varies: forget the ones seen once
