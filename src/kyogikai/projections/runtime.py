@@ -1650,62 +1650,52 @@ class Runtime:
                 return self._piece_sent(writer, dispatch, names, lease, position, progress, total)
             except WriterFailed as exc:
                 raise self._writer_error(exc) from None
-        done = 0
         with self.reads.transaction() as tx, self.reads.pipeline():
             rows = CachedRows(tx.c, tx.ph, names, resident=True)
-            started = time.monotonic()
-            notes = self.store.decoded_after(tx.c, position, self.batch)
-            while True:
-                for _, e in notes:
-                    dispatch.apply(e, rows)
-                if notes:
-                    position = notes[-1][0]
-                    if progress and total:
-                        progress(min(position, total), total)
-                done += len(notes)
-                at_end = len(notes) < self.batch
-                if at_end or done >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
-                    rows.flush()
-                    break
-                # the next batch is read before this one's rows are sent: in PostgreSQL's pipeline
-                # the server writes them while the next batch is projected
-                notes = self.store.decoded_after(tx.c, position, self.batch)
-                rows.flush()
+            position, done, at_end = self._batches(dispatch, rows, tx.c, position, progress, total)
             if tx.get(POSITIONS, lease) is None:
                 raise StoreError(REBUILD_LEASE_LOST)
             tx.put(POSITIONS, {"projection": lease, "version": 0, "position": int(time.time())})
         return position, done, at_end
 
+    def _batches(self, dispatch: "Dispatch", rows: CachedRows, cur: Any, position: int,
+                 progress: ProgressFn | None, total: int | None) -> tuple[int, int, bool]:
+        """A piece's batches: the events after ``position`` (read with ``cur``) applied to ``rows``
+        for ``PIECE_SECONDS``, ``MAX_TRANSACTION`` events, or to the log's end.  The next batch is
+        read before a batch's rows are sent: the server (PostgreSQL's pipeline) or the writer process
+        (SQLite) writes them while the next batch is applied."""
+        done, started = 0, time.monotonic()
+        notes = self.store.decoded_after(cur, position, self.batch)
+        while True:
+            for _, e in notes:
+                dispatch.apply(e, rows)
+            if notes:
+                position = notes[-1][0]
+                if progress and total:
+                    progress(min(position, total), total)
+            done += len(notes)
+            at_end = len(notes) < self.batch
+            if at_end or done >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
+                rows.flush()
+                return position, done, at_end
+            notes = self.store.decoded_after(cur, position, self.batch)
+            rows.flush()
+
     def _piece_sent(self, writer: SQLiteWriter, dispatch: "Dispatch", names: dict[str, str], lease: str,
                     position: int, progress: ProgressFn | None, total: int | None) -> tuple[int, int, bool]:
         """:meth:`_piece` with its writes sent to ``writer``."""
-        done = 0
         writer.send(("begin",))
         rows = writer.rows
         if rows is None:
             rows = writer.rows = CachedRows(writer.cursor(), "?", names, resident=True)
         else:   # this piece's and the last piece's rows are known here, the resident tables too
             rows.next_generation()
-        started = time.monotonic()
-        with self.reads.statement() as rd:
+        with self.reads.statement() as rd:   # the events are read here, outside any transaction
             # a row neither this piece nor the last one touched is as the pieces before left it:
             # once the writer has committed those, read here (find and raw SQL ask the writer)
             before_last = writer.commits_sent - 1
             rows.committed = CommittedRows(rd.c, "?", names, lambda: writer.wait_committed(before_last))
-            notes = self.store.decoded_after(rd.c, position, self.batch)
-            while True:
-                for _, e in notes:
-                    dispatch.apply(e, rows)
-                if notes:
-                    position = notes[-1][0]
-                    if progress and total:
-                        progress(min(position, total), total)
-                done += len(notes)
-                at_end = len(notes) < self.batch
-                rows.flush()   # sent: the writer writes them while the next batch is applied
-                if at_end or done >= self.MAX_TRANSACTION or time.monotonic() - started >= self.PIECE_SECONDS:
-                    break
-                notes = self.store.decoded_after(rd.c, position, self.batch)
+            position, done, at_end = self._batches(dispatch, rows, rd.c, position, progress, total)
             rows.committed = None
         writer.send(("lease", f"UPDATE {POSITIONS.name} SET position = ? WHERE projection = ?", [int(time.time()), lease]))
         writer.commit()
