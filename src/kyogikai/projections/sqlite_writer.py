@@ -192,12 +192,6 @@ class SQLiteWriter:
             self.proc.kill()
             self.proc.wait()
 
-    def __enter__(self) -> "SQLiteWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 class WriterCursor:
     """A DB-API cursor over the writer: writes are sent and not waited for; a read waits for its rows."""
