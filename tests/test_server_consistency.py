@@ -14,7 +14,6 @@ show a half-updated feed, page or report.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import multiprocessing as mp
 import random
 import re
@@ -101,19 +100,12 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
             procs = [ctx.Process(target=_writer, args=(db, f"職員{i}", per_writer, i, barrier, done)) for i in range(1, 4)]
             for p in procs:
                 p.start()
-            stats = {"feeds": 0, "pages": 0, "reports": 0, "meetings_seen": 0, "dropped": 0}
+            stats = {"feeds": 0, "pages": 0, "reports": 0, "meetings_seen": 0}
             errors: list[str] = []
             stop = threading.Event()
-
-            def get(url: str):
-                # a connection the server closed without an answer is retried once, as an HTTP
-                # client does for a GET, and counted (seen under load: granian's header timer
-                # running out while its worker was busy; see the README's known limits)
-                try:
-                    return fetch(url)
-                except (ConnectionResetError, http.client.RemoteDisconnected):
-                    stats["dropped"] += 1
-                    return fetch(url)
+            # every request is answered: no retry (connections reset here were the server's worker
+            # dying of SIGBUS, test_server_hardening's shared-memory test)
+            get = fetch
 
             def reader() -> None:
                 last: dict[str, dict[str, tuple[int, str]]] = {}
@@ -156,20 +148,19 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
                 p.join(120)
             stop.set()
             t.join(60)
-            assert not errors, errors[0]
+            assert not errors, f"{errors[0]}\nserver log:\n" + (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
             # and once quiet, the server shows everything written
             final = check_feed(*(lambda r: (r.body, r.headers.get("etag")))(fetch(srv.base + "/feeds/all.ics")))
             written = len([m for m in cli("meetings", "--json").json()])
             assert len(final) == written
             assert check_report(cli("report", "--fiscal-year", "2023").out) == written
             log = (tmp_path / "serve.log").read_text(errors="replace")
-            assert "Traceback" not in log, log[-2000:]
+            assert "Traceback" not in log and "Unexpected exit" not in log, log[-2000:]
         print(f"{backend}: {stats['feeds']} feeds, {stats['pages']} pages and {stats['reports']} reports read "
-              f"while {written} meetings were written — none half-updated; {stats['dropped']} dropped and retried")
+              f"while {written} meetings were written — none half-updated")
         # the reads overlapped the writing (the checks above are the test; on a loaded 2-core machine
         # a few rounds is what fits in the writing window, so this asks for some, not many)
         assert stats["feeds"] >= 4 and stats["reports"] >= 2
-        assert stats["dropped"] <= 2, f"{stats['dropped']} connections closed without an answer"
     finally:
         drop()
 

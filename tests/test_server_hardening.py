@@ -405,6 +405,52 @@ def test_other_engineers_routes_forms_and_streams_work_on_the_server(tmp_path):
     assert token not in text and "/private/[token]/page" in text and "Traceback" not in text
 
 
+def _shm_dead_man_switch_free(db: str) -> bool:
+    """Whether another process could take SQLite's "dead-man switch" on ``DB-shm`` exclusively.
+
+    The byte is SQLite's ``UNIX_SHM_DMS`` (os_unix.c: ``(22 + SQLITE_SHM_NLOCK) * 4 +
+    SQLITE_SHM_NLOCK`` = 128).  Every process with the store open holds it shared; the process that
+    gets it exclusively believes nobody has the shared memory mapped, and truncates and rebuilds it.
+    """
+    import fcntl
+    import os
+
+    fd = os.open(db + "-shm", os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_commands_opening_a_sqlite_store_never_rebuild_its_shared_memory_under_the_server(tmp_path):
+    """SQLite only (PostgreSQL has no shared-memory file).  The server maps ``DB-shm`` to see commits
+    without a query (``WalHeader``); it once closed the descriptor it mapped it with, which dropped
+    every lock the process held on the file, SQLite's dead-man switch included.  A command opening
+    the store while no other process had it open then rebuilt ``DB-shm`` under the server: its next
+    query died of SIGBUS, granian restarted the worker, and the requests in flight were reset
+    (3 of 7 runs of three writers and three readers; CI once)."""
+    db = str(tmp_path / "k.sqlite")
+    with Kyogikai(db, actor="事務局A") as app:
+        ids = small_store(app)
+    with ServeProcess(db, tmp_path / "serve.log") as srv:
+        body_feed = f"/feeds/body/{ids['幹事会']}.ics"
+        for path in ("/", "/feeds/all.ics", body_feed, f"/bodies/{ids['幹事会']}"):
+            assert fetch(srv.base + path).status == 200, path
+        assert not _shm_dead_man_switch_free(db), "the server does not hold its lock on DB-shm"
+        for day in (12, 13):   # commands in processes of their own, as a clerk runs them
+            subprocess.run([sys.executable, "-m", "kyogikai", "--db", db, "--actor", "事務局B", "meeting", "schedule",
+                            "--body", "幹事会", "--title", f"臨時幹事会{day}", "--date", f"2023-06-{day}", "--format", "web"],
+                           check=True, capture_output=True)
+            assert f"臨時幹事会{day}" in fetch(srv.base + body_feed).text
+            assert not _shm_dead_man_switch_free(db), "the server lost its lock on DB-shm"
+        assert srv.proc.poll() is None
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert "Unexpected exit" not in log and "Fatal Python error" not in log, log[-2000:]
+
+
 def test_a_store_that_goes_away_gives_the_last_rendering_or_503_and_healthz_says_so(tmp_path):
     """PostgreSQL: the schema dropped under a running server (the store cannot be used any more)."""
     from .conftest import PG_DSN

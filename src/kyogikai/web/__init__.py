@@ -335,6 +335,7 @@ def create_app(app_factory: Callable[[], Any], *, base_url: str = DEFAULT_BASE_U
         finally:
             fast.close()
             await run_in_threadpool(site.close)
+            fast.closed()
 
     async def not_found(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code not in (404, 405):
@@ -395,6 +396,7 @@ class _Wrapped:
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.fast.close()
         self.site.close()
+        self.fast.closed()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":

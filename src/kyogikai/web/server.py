@@ -147,20 +147,35 @@ class WalHeader:
     SQLite keeps two copies of the header at the start of ``DB-shm`` and rewrites them on each
     commit (the change counter, the last frame, the salts), so equal bytes mean nothing was
     committed since they were read.  Any doubt (a torn read) only costs a real freshness check.
+
+    **Its descriptor stays open until :meth:`close`, which runs after the store's connection is
+    closed.**  Closing any descriptor of a file drops every POSIX lock the process holds on it, and
+    SQLite's own connection holds one on ``DB-shm``: the "dead-man switch" that tells the next
+    process opening the store that others have the shared memory mapped.  Without it, a command
+    opening the store while no other process had it open would truncate and rebuild ``DB-shm``
+    under the server's mappings, and the server's next query would die of SIGBUS (seen as
+    connections reset under load: ``tests/test_server_hardening.py``).  Map it only once this
+    process's connection has read the store (SQLite holds that lock from its first read).
     """
 
     def __init__(self, db_path: str) -> None:
-        fd = os.open(db_path + "-shm", os.O_RDONLY)
+        self.fd = os.open(db_path + "-shm", os.O_RDONLY | os.O_CLOEXEC)
         try:
-            self.map = mmap.mmap(fd, 96, mmap.MAP_SHARED, mmap.PROT_READ)
-        finally:
-            os.close(fd)
+            self.map = mmap.mmap(self.fd, 96, mmap.MAP_SHARED, mmap.PROT_READ)
+        except BaseException:
+            _HELD.append(self.fd)   # closing it would drop SQLite's lock: kept until the process ends
+            raise
 
     def read(self) -> bytes:
         return self.map[0:96]
 
     def close(self) -> None:
+        """After the store's connection is closed (see the class)."""
         self.map.close()
+        os.close(self.fd)
+
+
+_HELD: list[int] = []   # descriptors of DB-shm that could not be mapped, never closed (see WalHeader)
 
 
 class FastPath:
@@ -195,6 +210,7 @@ class FastPath:
         try:
             if location.kind == "sqlite":
                 reads.conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+                reads.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # SQLite maps DB-shm (WalHeader)
                 self.wal = WalHeader(location.path)
                 self.shm = self.wal.map
             else:
@@ -205,11 +221,15 @@ class FastPath:
             self.wal = self.shm = None
 
     def close(self) -> None:
+        """Before the store is closed: no more answers from memory, no more checks."""
+        self.shm = self.fresh_sig = None
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def closed(self) -> None:
+        """After the store is closed: let go of ``DB-shm`` (:class:`WalHeader` says why not before)."""
         if self.wal is not None:
-            self.shm = None
             self.wal.close()
             self.wal = None
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
     # -- freshness -------------------------------------------------------------------------------
     def _refresh_sync(self) -> tuple[bytes | None, Any]:
