@@ -431,7 +431,7 @@ def test_commands_opening_a_sqlite_store_never_rebuild_its_shared_memory_under_t
     every lock the process held on the file, SQLite's dead-man switch included.  A command opening
     the store while no other process had it open then rebuilt ``DB-shm`` under the server: its next
     query died of SIGBUS, granian restarted the worker, and the requests in flight were reset
-    (3 of 7 runs of three writers and three readers; CI once)."""
+    (8 of 13 runs of three writers and three readers; CI once)."""
     db = str(tmp_path / "k.sqlite")
     with Kyogikai(db, actor="事務局A") as app:
         ids = small_store(app)
