@@ -58,6 +58,25 @@ def _writer(db: str, name: str, n: int, seed: int, barrier, done) -> None:
     done.put(name)
 
 
+def _board(db: str) -> tuple[CLI, str]:
+    """The store's one body, 幹事会: the CLI on it and the body's id."""
+    cli = CLI(db)
+    cli("programme", "create", "会議運営", "--section", "all", "--order", "8")
+    cli("body", "create", "幹事会", "--programme", "会議運営", "--kind", "board")
+    with Kyogikai(db, actor="t") as k:
+        return cli, k.body("幹事会")["id"]
+
+
+def _start_writers(db: str, per_writer: int):
+    """Three :func:`_writer` processes, started; they begin when the barrier's fourth party arrives."""
+    ctx = mp.get_context("spawn")
+    barrier, done = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(db, f"職員{i}", per_writer, i, barrier, done)) for i in range(1, 4)]
+    for p in procs:
+        p.start()
+    return procs, barrier, done
+
+
 def check_feed(body: bytes, etag: str | None) -> dict[str, tuple[int, str]]:
     """UID -> (SEQUENCE, summary) of a feed whose every meeting carries its whole agenda."""
     import icalendar
@@ -88,18 +107,10 @@ def check_report(text: str) -> int:
 def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
     db, drop = make_store(backend, tmp_path)
     try:
-        cli = CLI(db)
-        cli("programme", "create", "会議運営", "--section", "all", "--order", "8")
-        cli("body", "create", "幹事会", "--programme", "会議運営", "--kind", "board")
-        with Kyogikai(db, actor="t") as k:
-            body_id = k.body("幹事会")["id"]
+        cli, body_id = _board(db)
         per_writer = 12 if backend == "postgres" else 45   # commands are quicker now: keep the writing window long
         with ServeProcess(db, tmp_path / "serve.log") as srv:
-            ctx = mp.get_context("spawn")
-            barrier, done = ctx.Barrier(4), ctx.Queue()
-            procs = [ctx.Process(target=_writer, args=(db, f"職員{i}", per_writer, i, barrier, done)) for i in range(1, 4)]
-            for p in procs:
-                p.start()
+            procs, barrier, done = _start_writers(db, per_writer)
             stats = {"feeds": 0, "pages": 0, "reports": 0, "meetings_seen": 0}
             errors: list[str] = []
             stop = threading.Event()
@@ -170,25 +181,17 @@ def test_server_and_report_never_show_a_half_updated_state(backend, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_three_writers_and_three_readers_lose_no_request(backend, tmp_path):
-    """Longer than the test above: 450 commands (150 on PostgreSQL, whose CLI commands take longer to
-    connect) from three processes while three threads read pages
-    and feeds over fresh connections.  Every request gets its 200 and the server's worker is never
-    restarted.  (Before DB-shm's descriptor was kept open, 8 of 13 such runs on SQLite lost the
-    worker to SIGBUS and the requests in flight with it.)"""
+    """Longer than the test above: 450 commands from three processes (150 on PostgreSQL, whose CLI
+    commands take longer to connect) while three threads read pages and feeds over fresh
+    connections.  Every request gets its 200 and the server's worker is never restarted.  (Before
+    DB-shm's descriptor was kept open, 8 of 13 such runs on SQLite lost the worker to SIGBUS, and
+    the requests in flight with it.)"""
     db, drop = make_store(backend, tmp_path)
     try:
-        cli = CLI(db)
-        cli("programme", "create", "会議運営", "--section", "all", "--order", "8")
-        cli("body", "create", "幹事会", "--programme", "会議運営", "--kind", "board")
-        with Kyogikai(db, actor="t") as k:
-            body_id = k.body("幹事会")["id"]
+        cli, body_id = _board(db)
         per_writer = 150 if backend == "sqlite" else 50
         with ServeProcess(db, tmp_path / "serve.log") as srv:
-            ctx = mp.get_context("spawn")
-            barrier, done = ctx.Barrier(4), ctx.Queue()
-            procs = [ctx.Process(target=_writer, args=(db, f"職員{i}", per_writer, i, barrier, done)) for i in range(1, 4)]
-            for p in procs:
-                p.start()
+            procs, barrier, done = _start_writers(db, per_writer)
             stop = threading.Event()
             answered: list[int] = []
             errors: list[str] = []
