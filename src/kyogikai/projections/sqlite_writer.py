@@ -148,26 +148,24 @@ class SQLiteWriter:
             raise WriterFailed(f"the rebuild's writer process stopped ({exc or 'no answer'})") from None
 
     def _answer(self) -> tuple:
-        """The answer to the last query or sync (the COMMITs' answers before it are counted)."""
+        """The answer to the last query or sync (the COMMITs' answers before it are counted); the
+        writer's first error is raised."""
         while True:
             answer = self._read()
+            if answer[0] == "error":
+                raise WriterFailed(answer[1])
             if answer[0] != "committed":
                 return answer
             self.commits_done += 1
 
     def query(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         self.send(("query", sql, list(params)))
-        answer = self._answer()
-        if answer[0] == "error":
-            raise WriterFailed(answer[1])
-        return answer[1]
+        return self._answer()[1]
 
     def sync(self) -> None:
         """Wait until every request sent so far has run; raise the first that failed."""
         self.send(("sync",))
-        answer = self._answer()
-        if answer[0] == "error":
-            raise WriterFailed(answer[1])
+        self._answer()
 
     def cursor(self) -> "WriterCursor":
         return WriterCursor(self)
